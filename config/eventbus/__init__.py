@@ -1,0 +1,1 @@
+"""The only way services talk: CloudEvents envelopes through an outbox, a relay and idempotent consumers."""

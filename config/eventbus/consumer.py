@@ -1,0 +1,183 @@
+"""The consumer: one quorum queue per service, handlers applied once, failures retried by the broker.
+
+Deliveries are buffered and applied one at a time from the main loop, so waiting for a publish
+confirm (to a retry or dead queue) never re-enters a handler. A message is acked only after its
+transaction committed, or after it was safely moved to a retry or dead queue.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import socket
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import amqp
+from django.db import connection
+
+from config.eventbus.broker import CONNECTION_ERRORS, Topology, broker_connect, topology_declare
+from config.eventbus.inbox import APPLIED, DUPLICATE, FAILED, POISON, Outcome, inbox_prune, message_apply
+from config.eventbus.lifecycle import Backoff, Stopper
+from config.eventbus.registry import Handler
+
+log = logging.getLogger("eventbus.consumer")
+
+
+class Stopping(Exception):
+    """Asked to stop while waiting for the database; the message in hand stays unacked."""
+
+
+def dead_letter_headers(*, service: str, reason: str, outcome: Outcome, attempts: int, origin: dict) -> dict:
+    return {
+        **origin,
+        "x-service": service,
+        "x-dead-reason": reason,
+        "x-error": outcome.error,
+        "x-error-line": outcome.error_line,
+        "x-attempts": attempts,
+        "x-failed-at": datetime.now(UTC).isoformat(),
+    }
+
+
+class Consumer:
+    def __init__(
+        self,
+        *,
+        topology: Topology,
+        broker_url: str,
+        handlers: Mapping[str, Handler],
+        prefetch: int,
+        stopper: Stopper,
+        inbox_retention_days: int = 30,
+    ) -> None:
+        self.topology = topology
+        self.broker_url = broker_url
+        self.handlers = handlers
+        self.prefetch = prefetch
+        self.stopper = stopper
+        self.inbox_retention_days = inbox_retention_days
+        self.connection: amqp.Connection | None = None
+        self.out: amqp.Channel | None = None
+        self.buffer: collections.deque[amqp.Message] = collections.deque()
+        self.handled = 0
+        self._last_prune = 0.0
+
+    def run_forever(self) -> None:
+        backoff = Backoff()
+        log.info("consumer for %s starting on queue %s", self.topology.service, self.topology.queue)
+        while not self.stopper.stopping:
+            try:
+                self._connect()
+                backoff.reset()
+                self._serve()
+            except Stopping:
+                break
+            except CONNECTION_ERRORS as exc:
+                delay = backoff.next()
+                log.warning("consumer lost the broker (%s: %s); reconnecting in %.1fs", type(exc).__name__, exc, delay)
+                self._disconnect()
+                self.stopper.wait(delay)
+        self._disconnect()
+        log.info("consumer for %s stopped after %d messages", self.topology.service, self.handled)
+
+    def _connect(self) -> None:
+        self.buffer.clear()  # unacked deliveries of a lost connection come back from the broker
+        self.connection = broker_connect(self.broker_url, name=f"{self.topology.service}.consumer")
+        channel = self.connection.channel()
+        topology_declare(channel, self.topology)
+        channel.basic_qos(0, self.prefetch, False)
+        self.out = self.connection.channel()
+        channel.basic_consume(self.topology.queue, callback=self.buffer.append)
+        log.info("consumer connected; bound to %s", ", ".join(self.topology.consumes) or "nothing")
+
+    def _disconnect(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001 - already broken; closing is best effort
+                pass
+        self.connection = self.out = None
+
+    def _serve(self) -> None:
+        while not self.stopper.stopping:
+            if self.buffer:
+                self._handle(self.buffer.popleft())
+                continue
+            try:
+                self.connection.drain_events(timeout=1.0)
+            except socket.timeout:
+                self.connection.heartbeat_tick()
+                self._prune()
+
+    def _handle(self, message: amqp.Message) -> None:
+        outcome = self._apply(message.body)
+        event = outcome.event
+        ids = f"id={event.id} correlation={event.correlationid}" if event else f"message_id={message.properties.get('message_id')}"
+        headers = dict(message.properties.get("application_headers") or {})
+        attempt = int(headers.get("x-attempt", 0)) + 1
+        if outcome.kind == APPLIED:
+            log.info("applied %s %s", event.type, ids)
+        elif outcome.kind == DUPLICATE:
+            log.info("skipped duplicate %s %s", event.type, ids)
+        elif outcome.kind == POISON:
+            log.error("dead-lettered at once %s: %s", ids, outcome.error)
+            self._forward(message, self.topology.dead_queue, dead_letter_headers(
+                service=self.topology.service, reason="poison", outcome=outcome, attempts=attempt,
+                origin=self._origin(message, headers)))
+        elif attempt < self.topology.max_attempts:
+            delay = self.topology.retry_delays[attempt - 1]
+            log.warning("failed %s %s (attempt %d), retry in %ss: %s", event.type, ids, attempt, delay, outcome.error_line)
+            self._forward(message, self.topology.retry_queue(attempt), {
+                **self._origin(message, headers), "x-attempt": attempt, "x-last-error": outcome.error_line})
+        else:
+            log.error("dead-lettered %s %s after %d attempts: %s", event.type, ids, attempt, outcome.error_line)
+            self._forward(message, self.topology.dead_queue, dead_letter_headers(
+                service=self.topology.service, reason="failed", outcome=outcome, attempts=attempt,
+                origin=self._origin(message, headers)))
+        message.channel.basic_ack(message.delivery_tag)
+        self.handled += 1
+
+    @staticmethod
+    def _origin(message: amqp.Message, headers: dict) -> dict:
+        """The exchange and routing key it first came by, kept across retries (which come by queue name)."""
+        return {
+            **{k: v for k, v in headers.items() if k != "x-death"},
+            "x-original-exchange": headers.get("x-original-exchange", message.delivery_info.get("exchange", "")),
+            "x-original-routing-key": headers.get("x-original-routing-key", message.delivery_info.get("routing_key", "")),
+        }
+
+    def _forward(self, message: amqp.Message, queue: str, headers: dict) -> None:
+        """Publish a copy to one of our queues and wait for the confirm before the original is acked."""
+        properties = {k: v for k, v in message.properties.items() if k != "application_headers"}
+        properties["delivery_mode"] = 2
+        copy = amqp.Message(message.body, application_headers=headers, **properties)
+        self.out.basic_publish_confirm(copy, exchange="", routing_key=queue, confirm_timeout=30)
+
+    def _apply(self, body: bytes) -> Outcome:
+        """Apply, and while the database is down wait for it (keeping the message) instead of failing it."""
+        from django.db import InterfaceError, OperationalError
+
+        backoff = Backoff()
+        while True:
+            try:
+                return message_apply(body, self.handlers)
+            except (OperationalError, InterfaceError) as exc:
+                delay = backoff.next()
+                log.warning("database unavailable (%s); holding the message, retrying in %.1fs", exc, delay)
+                connection.close()
+                deadline = time.monotonic() + delay
+                while time.monotonic() < deadline:
+                    if self.stopper.wait(min(1.0, delay)):
+                        raise Stopping from exc
+                    self.connection.heartbeat_tick()
+
+    def _prune(self) -> None:
+        if time.monotonic() - self._last_prune < 60:
+            return
+        self._last_prune = time.monotonic()
+        try:
+            inbox_prune(older_than_days=self.inbox_retention_days)
+        except Exception as exc:  # noqa: BLE001 - pruning is housekeeping; the next round tries again
+            log.warning("inbox pruning failed: %s", exc)
+            connection.close()

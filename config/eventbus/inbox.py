@@ -1,0 +1,87 @@
+"""Apply one incoming message: decode, check its contract, run its handler once, in one transaction."""
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import InterfaceError, OperationalError, connection, transaction
+
+from config.eventbus.contracts import ContractViolation, envelope_validate
+from config.eventbus.envelope import Event, UndecodableMessage, envelope_decode
+from config.eventbus.outbox import handling
+from config.eventbus.registry import Handler
+
+CLAIM = """
+INSERT INTO eventbus_inboxmessage (event_id, event_type, correlation_id, processed_at)
+VALUES (%s, %s, %s, now()) ON CONFLICT (event_id) DO NOTHING RETURNING 1
+"""
+DELETE_OLD = """
+DELETE FROM eventbus_inboxmessage WHERE event_id IN (
+    SELECT event_id FROM eventbus_inboxmessage WHERE processed_at < now() - %s * interval '1 day' LIMIT %s)
+"""
+
+APPLIED, DUPLICATE, POISON, FAILED = "applied", "duplicate", "poison", "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    event: Event | None = None
+    error: str = ""
+    error_line: str = ""
+
+
+def _failure(kind: str, exc: BaseException, event: Event | None = None) -> Outcome:
+    lines = traceback.format_exception_only(type(exc), exc)
+    return Outcome(kind, event, error=f"{type(exc).__name__}: {exc}"[:2000], error_line=lines[-1].strip()[:500])
+
+
+def inbox_claim(event: Event) -> bool:
+    """False when this event id was applied before: the caller skips it."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, [event.id, event.type, event.correlationid])
+        return cursor.fetchone() is not None
+
+
+def inbox_prune(*, older_than_days: int, batch: int = 1000) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(DELETE_OLD, [older_than_days, batch])
+        return cursor.rowcount
+
+
+def message_apply(raw: bytes | str, handlers: Mapping[str, Handler]) -> Outcome:
+    """Database errors propagate: the caller tells a broken database from a broken handler."""
+    try:
+        doc = envelope_decode(raw)
+        envelope_validate(doc)
+    except (UndecodableMessage, ContractViolation) as exc:
+        return _failure(POISON, exc)
+    event = Event.from_dict(doc)
+    handler = handlers.get(event.type)
+    if handler is None:
+        return Outcome(POISON, event, error=f"no handler for {event.type}", error_line=f"no handler for {event.type}")
+    try:
+        with transaction.atomic():
+            if not inbox_claim(event):
+                return Outcome(DUPLICATE, event)
+            with handling(event):
+                handler(event)
+    except Exception as exc:  # noqa: BLE001 - any handler error is retried, then dead-lettered
+        if _is_database_outage(exc):
+            raise
+        return _failure(FAILED, exc, event)
+    return Outcome(APPLIED, event)
+
+
+def _is_database_outage(exc: BaseException) -> bool:
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    try:
+        connection.close()
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except (OperationalError, InterfaceError):
+        return True
+    return False

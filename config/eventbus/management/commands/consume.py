@@ -1,0 +1,26 @@
+"""`manage.py consume`: apply incoming events with this service's handlers until SIGTERM."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from config.eventbus.consumer import Consumer
+from config.eventbus.lifecycle import Stopper
+from config.eventbus.registry import event_handlers, service_topology
+
+
+class Command(BaseCommand):
+    help = "Declare this service's topology and consume its queue: one transaction and inbox row per event."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--prefetch", type=int, default=settings.EVENTBUS["PREFETCH"])
+
+    def handle(self, *args, prefetch: int, **options) -> None:
+        Consumer(
+            topology=service_topology(),
+            broker_url=settings.EVENTBUS["BROKER_URL"],
+            handlers=event_handlers(),
+            prefetch=prefetch,
+            stopper=Stopper().install(),
+            inbox_retention_days=settings.EVENTBUS["INBOX_RETENTION_DAYS"],
+        ).run_forever()

@@ -1,0 +1,68 @@
+"""Outbox, inbox and revision bookkeeping: the tables that make the bus lossless and idempotent."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class OutboxMessage(models.Model):
+    """An event written in the same transaction as the change that caused it; the relay sends it."""
+
+    event_id = models.UUIDField(unique=True)
+    event_type = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200)
+    correlation_id = models.UUIDField()
+    body = models.TextField(help_text="The CloudEvents JSON exactly as it goes on the wire.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    available_at = models.DateTimeField(auto_now_add=True, help_text="Not retried before this time.")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="eventbus_outbox_pending"),
+            models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="eventbus_outbox_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class InboxMessage(models.Model):
+    """One row per event a handler applied; the primary key turns a redelivery into a no-op."""
+
+    event_id = models.UUIDField(primary_key=True)
+    event_type = models.CharField(max_length=100)
+    correlation_id = models.UUIDField(null=True)
+    processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class AppliedRevision(models.Model):
+    """The newest revision a handler applied per stream (e.g. one article), to ignore older events."""
+
+    stream = models.CharField(max_length=200, primary_key=True)
+    revision = models.BigIntegerField()
+    applied_at = models.DateTimeField(auto_now=True)
+
+
+class UnroutableEvent(models.Model):
+    """Events the broker returned because no queue was bound: counted per type, never dropped silently."""
+
+    event_type = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveBigIntegerField(default=0)
+    last_event_id = models.UUIDField(null=True)
+    last_seen_at = models.DateTimeField(null=True)
+
+
+class DeadLetter(models.Model):
+    """No table: the admin's handle on the messages waiting in the service's `<service>.dead` queue."""
+
+    class Meta:
+        managed = False
+        verbose_name = "dead letter"
+        default_permissions = ("view", "change", "delete")

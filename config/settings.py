@@ -1,0 +1,147 @@
+"""12-factor base settings every service builds on; a service's settings.py star-imports this."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+# A fixed local default keeps `make run` a one-command start; any real deployment sets SECRET_KEY.
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-development-key-change-me")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+BASE_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "config.eventbus",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="60/min"),
+        "user": env.str("THROTTLE_USER", default="600/min"),
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"amqp": {"level": "WARNING"}},
+}
+
+BROKER_URL = env.str("BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672/")
+DATABASE_HOST_URL = env.str("DATABASE_HOST_URL", default="postgres://postgres@127.0.0.1:5432")
+
+# Back-off between handler retries, in seconds; one retry queue per step.
+EVENTBUS_RETRY_DELAYS = env.list("EVENTBUS_RETRY_DELAYS", cast=float, default=[1, 10, 60, 600])
+
+
+def service_database(service: str) -> dict:
+    """Each service owns one database: <SERVICE>_DATABASE_URL, else <DATABASE_HOST_URL>/<service>."""
+    config = env.db_url(f"{service.upper()}_DATABASE_URL", default=f"{DATABASE_HOST_URL}/{service}")
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def service_broker_url(service: str) -> str:
+    """Each service may have its own RabbitMQ credentials: <SERVICE>_BROKER_URL, else BROKER_URL."""
+    return env.str(f"{service.upper()}_BROKER_URL", default=BROKER_URL)
+
+
+def service_eventbus(service: str, *, handlers: str) -> dict:
+    return {
+        "SERVICE": service,
+        "BROKER_URL": service_broker_url(service),
+        "HANDLERS": handlers,
+        "PREFETCH": env.int("EVENTBUS_PREFETCH", default=50),
+        "RETRY_DELAYS": EVENTBUS_RETRY_DELAYS,
+        "RELAY_BATCH": env.int("EVENTBUS_RELAY_BATCH", default=500),
+        "RELAY_POLL_SECONDS": env.float("EVENTBUS_RELAY_POLL_SECONDS", default=5.0),
+        "OUTBOX_RETENTION_SECONDS": env.float("EVENTBUS_OUTBOX_RETENTION_SECONDS", default=3600),
+        "INBOX_RETENTION_DAYS": env.int("EVENTBUS_INBOX_RETENTION_DAYS", default=30),
+    }
+
+
+def service_celery(service: str) -> dict:
+    """Celery runs a service's own jobs on its own queue, never as the bus between services."""
+    return {
+        "CELERY_BROKER_URL": service_broker_url(service),
+        "CELERY_TASK_DEFAULT_QUEUE": f"{service}.tasks",
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        "CELERY_BEAT_SCHEDULE_FILENAME": str(BASE_DIR / "var" / f"celerybeat-{service}"),
+        "CELERY_TASK_ALWAYS_EAGER": env.bool("CELERY_TASK_ALWAYS_EAGER", default=False),
+    }

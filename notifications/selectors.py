@@ -1,0 +1,2 @@
+"""Reads of notifications."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Writes of notifications."""
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The publishing service: a Django project of its own that talks to the others only through RabbitMQ."""

@@ -1,0 +1,2 @@
+"""Celery tasks of publishing: each calls a service function, nothing else."""
+from __future__ import annotations

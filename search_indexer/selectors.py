@@ -1,0 +1,2 @@
+"""Reads of search_indexer."""
+from __future__ import annotations

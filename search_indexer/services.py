@@ -1,0 +1,2 @@
+"""Writes of search_indexer."""
+from __future__ import annotations

@@ -1,0 +1,18 @@
+"""Settings of the search_indexer service (web port 8004 by default)."""
+from __future__ import annotations
+
+from config.settings import *  # noqa: F403
+from config.settings import BASE_APPS, service_celery, service_database, service_eventbus
+
+SERVICE_NAME = "search_indexer"
+WEB_PORT = 8004
+
+INSTALLED_APPS = [*BASE_APPS, "search_indexer"]
+ROOT_URLCONF = "search_indexer.urls"
+WSGI_APPLICATION = "search_indexer.wsgi.application"
+DATABASES = {"default": service_database(SERVICE_NAME)}
+EVENTBUS = service_eventbus(SERVICE_NAME, handlers="search_indexer.handlers.EVENT_HANDLERS")
+globals().update(service_celery(SERVICE_NAME))
+SESSION_COOKIE_NAME = "search_indexer_sessionid"
+CSRF_COOKIE_NAME = "search_indexer_csrftoken"
+SPECTACULAR_SETTINGS = {"TITLE": "Search indexer API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
