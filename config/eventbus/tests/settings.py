@@ -1,0 +1,19 @@
+"""A stand-in service for testing the event bus on its own: it plays `publishing` in a test vhost.
+
+It publishes publishing's event types and consumes two of them with the probe handlers, which
+record what they applied and can be told to fail.
+"""
+from __future__ import annotations
+
+from config.settings import *  # noqa: F403
+from config.settings import BASE_APPS, env, service_database, service_eventbus
+
+SERVICE_NAME = "publishing"
+INSTALLED_APPS = [*BASE_APPS, "config.eventbus.tests.probe"]
+ROOT_URLCONF = "config.eventbus.tests.urls"
+DATABASES = {"default": service_database("eventbus_test")}
+EVENTBUS = {
+    **service_eventbus(SERVICE_NAME, handlers="config.eventbus.tests.probe.handlers.EVENT_HANDLERS"),
+    "RETRY_DELAYS": env.list("EVENTBUS_RETRY_DELAYS", cast=float, default=[0.2, 0.4]),
+    "RELAY_POLL_SECONDS": 1.0,
+}
