@@ -205,8 +205,9 @@ class Relay:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            for _ in self.db.notifies(timeout=min(remaining, 1.0), stop_after=1):
-                # Collect whatever else is already pending so one wake-up serves many commits.
+            woken = any(True for _ in self.db.notifies(timeout=min(remaining, 1.0), stop_after=1))
+            if woken:
+                # Swallow what else is already pending so one wake-up serves many commits.
                 for _ in self.db.notifies(timeout=0):
                     pass
                 return

@@ -1,0 +1,322 @@
+"""Event-bus throughput benchmark (not a test): the relay and the consumer against raw pika baselines.
+
+    DJANGO_SETTINGS_MODULE=config.eventbus.tests.settings \\
+    BROKER_URL=amqp://guest:guest@127.0.0.1:5672/platform_bench \\
+    EVENTBUS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/eventbus_bench \\
+    .venv/bin/python -m bench.eventbus_bench [--events 20000]
+
+One run measures four rates on the same N article.submitted envelopes (~2 KB each):
+ 1. raw pika publish: SelectConnection, publisher confirms, a sliding window of W unconfirmed messages;
+ 2. the relay: N outbox rows (inserted untimed), Relay.relay_batch() until it returns 0;
+ 3. raw pika + psycopg consume: prefetch 50, per message inbox claim + revision upsert + effect, COMMIT, ack;
+ 4. the Consumer (inbox + probe handler, one transaction per message) until its Nth ack.
+It creates the vhost and database if missing and migrates. The service loggers keep their configured
+level (so their per-event log lines are paid for, as in production) but write to /dev/null.
+Always exits 0: a figure below its goal is reported as BELOW, not as a failure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from urllib.parse import unquote, urlparse
+
+import pika
+import psycopg
+
+WINDOW = 500
+RAW_QUEUE = "bench.raw"
+RELAY_GOAL, CONSUMER_GOAL = 0.50, 0.70
+PARAGRAPH = (
+    "Kitchen scraps make up almost a third of household waste, and most of it can be turned into "
+    "something useful without a garden. A **bokashi** bucket ferments food in two weeks; a worm bin "
+    "then finishes the job quietly under the sink. Keep the lid shut, drain the liquid every few days, "
+    "and add a handful of bran with each layer.\n\n"
+)
+
+
+def vhost_ensure(broker_url: str) -> None:
+    vhost = unquote(urlparse(broker_url).path[1:]) or "/"
+    done = subprocess.run(["rabbitmqctl", "add_vhost", vhost], capture_output=True, text=True)
+    if done.returncode != 0 and "already exists" not in done.stdout + done.stderr:
+        raise RuntimeError(f"rabbitmqctl add_vhost {vhost} failed: {done.stderr or done.stdout}")
+    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+
+
+def database_ensure(db: dict) -> None:
+    with psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"] or None,
+                         password=db["PASSWORD"] or None, dbname="postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
+class WindowedPublisher:
+    """pika SelectConnection with publisher confirms, keeping up to `window` messages unconfirmed."""
+
+    def __init__(self, url: str, exchange: str, routing_key: str, bodies: list[tuple[str, bytes]], window: int) -> None:
+        self.params = pika.URLParameters(url)
+        self.exchange, self.routing_key, self.bodies, self.window = exchange, routing_key, bodies, window
+        self.sent = self.floor = 0  # every delivery tag <= floor is confirmed
+        self.singles: set[int] = set()  # confirmed tags above floor
+        self.nacked = self.returned = 0
+        self.started = self.elapsed = 0.0
+        self.error: BaseException | None = None
+        self.channel: pika.channel.Channel | None = None
+
+    def run(self) -> float:
+        self.conn = pika.SelectConnection(self.params, on_open_callback=self._on_open,
+                                          on_open_error_callback=self._on_fail, on_close_callback=self._on_fail)
+        self.conn.ioloop.start()
+        if self.error is not None and self.elapsed == 0.0:
+            raise RuntimeError(f"raw publish failed: {self.error!r}")
+        if self.nacked or self.returned:
+            raise RuntimeError(f"raw publish: {self.nacked} nacked, {self.returned} returned")
+        return self.elapsed
+
+    def _on_open(self, conn: pika.SelectConnection) -> None:
+        conn.channel(on_open_callback=self._on_channel)
+
+    def _on_fail(self, conn: pika.SelectConnection, exc: BaseException) -> None:
+        self.error = exc
+        conn.ioloop.stop()
+
+    def _on_channel(self, channel: pika.channel.Channel) -> None:
+        self.channel = channel
+        channel.add_on_return_callback(self._on_return)
+        channel.confirm_delivery(self._on_confirm, callback=self._on_select_ok)
+
+    def _on_select_ok(self, _frame: pika.frame.Method) -> None:
+        self.started = time.perf_counter()
+        self._fill()
+
+    def _fill(self) -> None:
+        now = int(time.time())
+        while self.sent < len(self.bodies) and self.sent - self.floor - len(self.singles) < self.window:
+            message_id, body = self.bodies[self.sent]
+            self.channel.basic_publish(
+                self.exchange, self.routing_key, body,
+                pika.BasicProperties(content_type="application/cloudevents+json; charset=utf-8", delivery_mode=2,
+                                     message_id=message_id, type="article.submitted", app_id="publishing",
+                                     timestamp=now),
+                mandatory=True)
+            self.sent += 1
+
+    def _on_return(self, *_args: object) -> None:
+        self.returned += 1
+
+    def _on_confirm(self, frame: pika.frame.Method) -> None:
+        method = frame.method
+        before = self.floor + len(self.singles)
+        if method.multiple:
+            self.floor = max(self.floor, method.delivery_tag)
+            self.singles = {tag for tag in self.singles if tag > self.floor}
+        else:
+            self.singles.add(method.delivery_tag)
+        while self.floor + 1 in self.singles:
+            self.floor += 1
+            self.singles.discard(self.floor)
+        if isinstance(method, pika.spec.Basic.Nack):
+            self.nacked += self.floor + len(self.singles) - before
+        if self.floor == len(self.bodies):
+            self.elapsed = time.perf_counter() - self.started
+            self.conn.close()
+        else:
+            self._fill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    n: int = parser.parse_args().events
+
+    import django
+    from django.conf import settings
+
+    broker_url: str = settings.EVENTBUS["BROKER_URL"]
+    vhost_ensure(broker_url)
+    database_ensure(settings.DATABASES["default"])
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from config.eventbus.broker import broker_connect, topology_declare
+    from config.eventbus.consumer import Consumer
+    from config.eventbus.inbox import CLAIM as INBOX_CLAIM
+    from config.eventbus.lifecycle import Stopper
+    from config.eventbus.models import OutboxMessage
+    from config.eventbus.ordering import ADVANCE
+    from config.eventbus.outbox import event_build
+    from config.eventbus.registry import database_dsn, event_handlers, service_topology
+    from config.eventbus.relay import Relay
+
+    call_command("migrate", verbosity=0)
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(devnull)
+    topology, dsn = service_topology(), database_dsn()
+    admin = broker_connect(broker_url, name="bench.admin")
+    channel = admin.channel()
+    topology_declare(channel, topology)
+    channel.queue_declare(RAW_QUEUE, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
+
+    def queue_count(queue: str, expect: int) -> int:
+        deadline = time.monotonic() + 10
+        while True:
+            count = channel.queue_declare(queue, passive=True).message_count
+            if count == expect or time.monotonic() > deadline:
+                return count
+            time.sleep(0.1)
+
+    def reset() -> None:
+        for queue in (topology.queue, RAW_QUEUE):
+            channel.queue_purge(queue)
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE eventbus_inboxmessage, eventbus_appliedrevision, probe_effect, "
+                           "eventbus_outboxmessage, eventbus_unroutableevent")
+
+    def publish(queue_or_key: str, exchange: str = "") -> float:
+        return WindowedPublisher(broker_url, exchange, queue_or_key, wire, WINDOW).run()
+
+    def check(what: str, got: int, want: int) -> None:
+        if got != want:
+            raise SystemExit(f"{what}: {got}, expected {want}")
+
+    print(f"building {n} events ...", flush=True)
+    author = {"id": str(uuid.uuid4()), "username": "mlopez", "display_name": "María López"}
+    events = []
+    for i in range(n):
+        article_id = str(uuid.uuid4())
+        events.append(event_build("article.submitted", subject=f"article:{article_id}", data={
+            "article_id": article_id, "revision": 1 + i % 7, "title": f"Composting in small apartments, part {i}",
+            "summary": "A practical guide to bokashi and worm bins when you have no garden.",
+            "body": "## Why compost indoors\n\n" + PARAGRAPH * 4 + "- Start with a bokashi bucket\n- Add a worm bin later\n",
+            "tags": ["gardening", "sustainability", "how-to"], "author": author,
+            "submitted_at": "2025-03-14T09:12:03.118Z"}))
+    wire = [(event.id, event.to_json().encode()) for event in events]
+    size_kb = sum(len(body) for _id, body in wire) / len(wire) / 1024
+    rates: dict[str, float] = {}
+
+    def phase(name: str, body: Callable[[], float]) -> None:
+        reset()
+        elapsed = body()
+        rates[name] = n / elapsed
+        print(f"  {name:<9} {n} events in {elapsed:6.2f}s = {rates[name]:8.0f} ev/s", flush=True)
+        reset()
+
+    def raw_publish() -> float:
+        elapsed = publish(events[0].type, exchange=topology.exchange)
+        check("raw publish: messages in queue", queue_count(topology.queue, n), n)
+        return elapsed
+
+    def relay() -> float:
+        OutboxMessage.objects.bulk_create([OutboxMessage(
+            event_id=e.id, event_type=e.type, subject=e.subject, correlation_id=e.correlationid, body=e.to_json(),
+        ) for e in events], batch_size=2000)
+        relay = Relay(service=topology.service, broker_url=broker_url, dsn=dsn,
+                      batch_size=settings.EVENTBUS["RELAY_BATCH"], poll_seconds=1, retention_seconds=3600,
+                      stopper=Stopper())
+        relay._connect()
+        started = time.perf_counter()
+        while relay.relay_batch() > 0:
+            pass
+        elapsed = time.perf_counter() - started
+        relay._disconnect()
+        unsent = OutboxMessage.objects.filter(sent_at__isnull=True).count()
+        check("relay: unsent outbox rows", unsent, 0)
+        check("relay: messages in queue", queue_count(topology.queue, n), n)
+        return elapsed
+
+    def raw_consume() -> float:
+        publish(RAW_QUEUE)
+        check("raw consume: preloaded", queue_count(RAW_QUEUE, n), n)
+        db = psycopg.connect(dsn)
+        conn = pika.BlockingConnection(pika.URLParameters(broker_url))
+        ch = conn.channel()
+        ch.basic_qos(prefetch_count=50)
+        done = [0]
+        advance = ADVANCE.format(op="<")
+        effect = ("INSERT INTO probe_effect (event_id, event_type, subject, revision, correlation_id, applied_at) "
+                  "VALUES (%s, %s, %s, %s, %s, now())")
+
+        def on_message(ch: pika.adapters.blocking_connection.BlockingChannel, method: pika.spec.Basic.Deliver,
+                       _props: pika.BasicProperties, body: bytes) -> None:
+            doc = json.loads(body)
+            with db.cursor() as cur:
+                if cur.execute(INBOX_CLAIM, [doc["id"], doc["type"], doc["correlationid"]]).fetchone():
+                    data = doc["data"]
+                    if cur.execute(advance, [f"article:{data['article_id']}", data["revision"]]).fetchone():
+                        cur.execute(effect, [doc["id"], doc["type"], doc["subject"], data["revision"],
+                                             doc["correlationid"]])
+            db.commit()
+            ch.basic_ack(method.delivery_tag)
+            done[0] += 1
+            if done[0] >= n:
+                ch.stop_consuming()
+
+        ch.basic_consume(RAW_QUEUE, on_message)
+        started = time.perf_counter()
+        ch.start_consuming()
+        elapsed = time.perf_counter() - started
+        conn.close()
+        check("raw consume: effects", db.execute("SELECT count(*) FROM probe_effect").fetchone()[0], n)
+        db.close()
+        return elapsed
+
+    def consumer() -> float:
+        publish(topology.queue)
+        check("consumer: preloaded", queue_count(topology.queue, n), n)
+
+        class CountingStopper(Stopper):
+            """Stops the consumer's loop the moment it has handled N messages, and notes when."""
+            finished = 0.0
+
+            @property
+            def stopping(self) -> bool:
+                if not self.event.is_set() and worker.handled >= n:
+                    self.finished = time.perf_counter()
+                    self.event.set()
+                return self.event.is_set()
+
+        stopper = CountingStopper()
+        worker = Consumer(topology=topology, broker_url=broker_url, handlers=event_handlers(),
+                          prefetch=settings.EVENTBUS["PREFETCH"], stopper=stopper)
+        worker._connect()  # declares, sets prefetch, basic_consume: deliveries start flowing
+        started = time.perf_counter()
+        worker._serve()  # returns once `stopping` turns true after the Nth ack
+        worker._disconnect()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM probe_effect")
+            check("consumer: effects", cursor.fetchone()[0], n)
+        return stopper.finished - started
+
+    print(f"running 4 phases on vhost {unquote(urlparse(broker_url).path[1:])} ...", flush=True)
+    phase("raw-pub", raw_publish)
+    phase("relay", relay)
+    phase("raw-cons", raw_consume)
+    phase("consumer", consumer)
+    admin.close()
+
+    def verdict(ratio: float, goal: float) -> str:
+        return f"{ratio:4.0%} of raw  (goal >= {goal:.0%})  {'PASS' if ratio >= goal else 'BELOW'}"
+
+    relay_ratio, consumer_ratio = rates["relay"] / rates["raw-pub"], rates["consumer"] / rates["raw-cons"]
+    print(f"\nevent bus benchmark: {n} events of {size_kb:.1f} KB")
+    rows = [
+        (f"raw pika publish, windowed confirms (W={WINDOW})", rates["raw-pub"], ""),
+        ("relay (outbox -> broker)", rates["relay"], verdict(relay_ratio, RELAY_GOAL)),
+        ("raw pika + psycopg consume, 1 tx/msg", rates["raw-cons"], ""),
+        ("consumer (inbox + handler, 1 tx/msg)", rates["consumer"], verdict(consumer_ratio, CONSUMER_GOAL)),
+    ]
+    for label, rate, note in rows:
+        print(f"{label:<44} {rate:8.0f} ev/s   {note}".rstrip())
+
+
+if __name__ == "__main__":
+    main()
