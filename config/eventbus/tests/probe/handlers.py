@@ -1,4 +1,7 @@
-"""Probe handlers: `article.submitted` records an effect, or fails when its title says so."""
+"""Probe handlers: `article.submitted` records an effect, or fails when its title says so.
+
+Titles: "fail-always" always fails; "fail-N" fails the first N attempts, then applies.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,11 +28,11 @@ def _note_failure(event: Event) -> None:
 def on_article_submitted(event: Event) -> None:
     title = event.data["title"]
     if title.startswith("fail"):
-        _note_failure(event)
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM probe_failure WHERE event_id = %s", [event.id])
-            failures = cursor.fetchone()[0]
-        if title == "fail-always" or failures <= int(title.rsplit("-", 1)[-1]):
+            failed_before = cursor.fetchone()[0]
+        if title == "fail-always" or failed_before < int(title.rsplit("-", 1)[-1]):
+            _note_failure(event)
             raise ProbeFailure(f"probe told to fail: {title}")
     if not revision_advance(stream=f"article:{event.data['article_id']}", revision=event.data["revision"]):
         return
