@@ -115,8 +115,14 @@ def queue_depth(channel: amqp.Channel, queue: str) -> int:
 
 def raw_publish(channel: amqp.Channel, body: bytes, *, routing_key: str = "article.submitted",
                 exchange: str = "publishing.events", message_id: str | None = None) -> None:
+    """Publish as a relay would: the AMQP message id is the event id when the body has one."""
+    if message_id is None:
+        try:
+            message_id = json.loads(body)["id"]
+        except (ValueError, KeyError, TypeError):
+            message_id = str(uuid.uuid4())
     channel.basic_publish(
-        amqp.Message(body, message_id=message_id or str(uuid.uuid4()), delivery_mode=2,
+        amqp.Message(body, message_id=message_id, delivery_mode=2,
                      content_type="application/cloudevents+json"),
         exchange=exchange,
         routing_key=routing_key,
