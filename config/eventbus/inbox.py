@@ -74,14 +74,17 @@ def message_apply(raw: bytes | str, handlers: Mapping[str, Handler]) -> Outcome:
     return Outcome(APPLIED, event)
 
 
+# SQLSTATEs of a connection that was lost or refused: connection exceptions (class 08) and the
+# server shutting down or starting up (57P01-57P03). Everything else is the handler's own error.
+_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
 def _is_database_outage(exc: BaseException) -> bool:
-    if not isinstance(exc, (OperationalError, InterfaceError)):
-        return False
-    try:
-        connection.close()
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except (OperationalError, InterfaceError):
+    """A lost connection is the database's fault, not the handler's: the consumer waits and tries again."""
+    if isinstance(exc, InterfaceError):
         return True
-    return False
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.__cause__, "sqlstate", None)
+    # No SQLSTATE means the client library itself lost the server (refused, reset, closed).
+    return state is None or state.startswith(_OUTAGE_STATES)
