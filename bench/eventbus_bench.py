@@ -135,10 +135,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     n: int = parser.parse_args().events
 
+    # The test settings read their broker from EVENTBUS_TEST_BROKER_URL (else a test vhost); follow BROKER_URL.
+    if os.environ.get("BROKER_URL"):
+        os.environ.setdefault("EVENTBUS_TEST_BROKER_URL", os.environ["BROKER_URL"])
     import django
     from django.conf import settings
 
     broker_url: str = settings.EVENTBUS["BROKER_URL"]
+    targets = (urlparse(broker_url).path, settings.DATABASES["default"]["NAME"])
+    if not all("bench" in target for target in targets):  # it purges queues and truncates tables
+        raise SystemExit(f"refusing to run: vhost and database must be bench ones, got {targets}")
     vhost_ensure(broker_url)
     database_ensure(settings.DATABASES["default"])
     django.setup()

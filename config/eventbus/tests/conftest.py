@@ -141,7 +141,7 @@ def process_env() -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="config.eventbus.tests.settings",
         EVENTBUS_TEST_DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        BROKER_URL=settings.EVENTBUS["BROKER_URL"],
+        EVENTBUS_TEST_BROKER_URL=settings.EVENTBUS["BROKER_URL"],
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -14,6 +14,8 @@ ROOT_URLCONF = "config.eventbus.tests.urls"
 DATABASES = {"default": service_database("eventbus_test")}
 EVENTBUS = {
     **service_eventbus(SERVICE_NAME, handlers="config.eventbus.tests.probe.handlers.EVENT_HANDLERS"),
+    # A vhost of its own: the probe's queue names are the real publishing's.
+    "BROKER_URL": env.str("EVENTBUS_TEST_BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672/platform_test_bus"),
     "RETRY_DELAYS": env.list("EVENTBUS_RETRY_DELAYS", cast=float, default=[0.2, 0.4]),
     "RELAY_POLL_SECONDS": 1.0,
 }
