@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 
 import pika
 import psycopg
+from pika.adapters.blocking_connection import BlockingChannel
 
 WINDOW = 500
 RAW_QUEUE = "bench.raw"
@@ -70,8 +71,9 @@ class WindowedPublisher:
         self.channel: pika.channel.Channel | None = None
 
     def run(self) -> float:
-        self.conn = pika.SelectConnection(self.params, on_open_callback=self._on_open,
-                                          on_open_error_callback=self._on_fail, on_close_callback=self._on_fail)
+        self.conn = pika.SelectConnection(
+            self.params, on_open_callback=lambda conn: conn.channel(on_open_callback=self._on_channel),
+            on_open_error_callback=self._on_fail, on_close_callback=self._on_fail)
         self.conn.ioloop.start()
         if self.error is not None and self.elapsed == 0.0:
             raise RuntimeError(f"raw publish failed: {self.error!r}")
@@ -79,16 +81,14 @@ class WindowedPublisher:
             raise RuntimeError(f"raw publish: {self.nacked} nacked, {self.returned} returned")
         return self.elapsed
 
-    def _on_open(self, conn: pika.SelectConnection) -> None:
-        conn.channel(on_open_callback=self._on_channel)
-
     def _on_fail(self, conn: pika.SelectConnection, exc: BaseException) -> None:
         self.error = exc
         conn.ioloop.stop()
 
     def _on_channel(self, channel: pika.channel.Channel) -> None:
         self.channel = channel
-        channel.add_on_return_callback(self._on_return)
+        channel.add_on_return_callback(lambda *_args: setattr(self, "returned", self.returned + 1))
+        channel.add_on_close_callback(lambda _ch, _exc: self.conn.is_open and self.conn.close())  # e.g. no exchange
         channel.confirm_delivery(self._on_confirm, callback=self._on_select_ok)
 
     def _on_select_ok(self, _frame: pika.frame.Method) -> None:
@@ -107,12 +107,9 @@ class WindowedPublisher:
                 mandatory=True)
             self.sent += 1
 
-    def _on_return(self, *_args: object) -> None:
-        self.returned += 1
-
     def _on_confirm(self, frame: pika.frame.Method) -> None:
         method = frame.method
-        before = self.floor + len(self.singles)
+        self.nacked += isinstance(method, pika.spec.Basic.Nack)
         if method.multiple:
             self.floor = max(self.floor, method.delivery_tag)
             self.singles = {tag for tag in self.singles if tag > self.floor}
@@ -121,8 +118,6 @@ class WindowedPublisher:
         while self.floor + 1 in self.singles:
             self.floor += 1
             self.singles.discard(self.floor)
-        if isinstance(method, pika.spec.Basic.Nack):
-            self.nacked += self.floor + len(self.singles) - before
         if self.floor == len(self.bodies):
             self.elapsed = time.perf_counter() - self.started
             self.conn.close()
@@ -191,7 +186,7 @@ def main() -> None:
         return WindowedPublisher(broker_url, exchange, queue_or_key, wire, WINDOW).run()
 
     def check(what: str, got: int, want: int) -> None:
-        if got != want:
+        if got != want:  # a wrong count means the figure measured the wrong thing
             raise SystemExit(f"{what}: {got}, expected {want}")
 
     print(f"building {n} events ...", flush=True)
@@ -202,7 +197,7 @@ def main() -> None:
         events.append(event_build("article.submitted", subject=f"article:{article_id}", data={
             "article_id": article_id, "revision": 1 + i % 7, "title": f"Composting in small apartments, part {i}",
             "summary": "A practical guide to bokashi and worm bins when you have no garden.",
-            "body": "## Why compost indoors\n\n" + PARAGRAPH * 4 + "- Start with a bokashi bucket\n- Add a worm bin later\n",
+            "body": f"## Why compost indoors\n\n{PARAGRAPH * 4}- Start with a bokashi bucket\n- Add a worm bin\n",
             "tags": ["gardening", "sustainability", "how-to"], "author": author,
             "submitted_at": "2025-03-14T09:12:03.118Z"}))
     wire = [(event.id, event.to_json().encode()) for event in events]
@@ -216,7 +211,7 @@ def main() -> None:
         print(f"  {name:<9} {n} events in {elapsed:6.2f}s = {rates[name]:8.0f} ev/s", flush=True)
         reset()
 
-    def raw_publish() -> float:
+    def raw_publish() -> float:  # through the service's exchange and binding, like the relay
         elapsed = publish(events[0].type, exchange=topology.exchange)
         check("raw publish: messages in queue", queue_count(topology.queue, n), n)
         return elapsed
@@ -234,8 +229,7 @@ def main() -> None:
             pass
         elapsed = time.perf_counter() - started
         relay._disconnect()
-        unsent = OutboxMessage.objects.filter(sent_at__isnull=True).count()
-        check("relay: unsent outbox rows", unsent, 0)
+        check("relay: unsent outbox rows", OutboxMessage.objects.filter(sent_at__isnull=True).count(), 0)
         check("relay: messages in queue", queue_count(topology.queue, n), n)
         return elapsed
 
@@ -246,13 +240,11 @@ def main() -> None:
         conn = pika.BlockingConnection(pika.URLParameters(broker_url))
         ch = conn.channel()
         ch.basic_qos(prefetch_count=50)
-        done = [0]
-        advance = ADVANCE.format(op="<")
+        done, advance = [0], ADVANCE.format(op="<")
         effect = ("INSERT INTO probe_effect (event_id, event_type, subject, revision, correlation_id, applied_at) "
                   "VALUES (%s, %s, %s, %s, %s, now())")
 
-        def on_message(ch: pika.adapters.blocking_connection.BlockingChannel, method: pika.spec.Basic.Deliver,
-                       _props: pika.BasicProperties, body: bytes) -> None:
+        def on_message(ch: BlockingChannel, method: pika.spec.Basic.Deliver, _p: object, body: bytes) -> None:
             doc = json.loads(body)
             with db.cursor() as cur:
                 if cur.execute(INBOX_CLAIM, [doc["id"], doc["type"], doc["correlationid"]]).fetchone():
@@ -271,8 +263,8 @@ def main() -> None:
         ch.start_consuming()
         elapsed = time.perf_counter() - started
         conn.close()
-        check("raw consume: effects", db.execute("SELECT count(*) FROM probe_effect").fetchone()[0], n)
-        db.close()
+        with db:
+            check("raw consume: effects", db.execute("SELECT count(*) FROM probe_effect").fetchone()[0], n)
         return elapsed
 
     def consumer() -> float:
@@ -312,15 +304,14 @@ def main() -> None:
     def verdict(ratio: float, goal: float) -> str:
         return f"{ratio:4.0%} of raw  (goal >= {goal:.0%})  {'PASS' if ratio >= goal else 'BELOW'}"
 
-    relay_ratio, consumer_ratio = rates["relay"] / rates["raw-pub"], rates["consumer"] / rates["raw-cons"]
     print(f"\nevent bus benchmark: {n} events of {size_kb:.1f} KB")
-    rows = [
+    for label, rate, note in [
         (f"raw pika publish, windowed confirms (W={WINDOW})", rates["raw-pub"], ""),
-        ("relay (outbox -> broker)", rates["relay"], verdict(relay_ratio, RELAY_GOAL)),
+        ("relay (outbox -> broker)", rates["relay"], verdict(rates["relay"] / rates["raw-pub"], RELAY_GOAL)),
         ("raw pika + psycopg consume, 1 tx/msg", rates["raw-cons"], ""),
-        ("consumer (inbox + handler, 1 tx/msg)", rates["consumer"], verdict(consumer_ratio, CONSUMER_GOAL)),
-    ]
-    for label, rate, note in rows:
+        ("consumer (inbox + handler, 1 tx/msg)", rates["consumer"],
+         verdict(rates["consumer"] / rates["raw-cons"], CONSUMER_GOAL)),
+    ]:
         print(f"{label:<44} {rate:8.0f} ev/s   {note}".rstrip())
 
 

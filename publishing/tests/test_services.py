@@ -1,0 +1,38 @@
+"""Submitting freezes a revision and writes article.submitted to the outbox in the same transaction."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from config.eventbus.models import OutboxMessage
+from publishing.models import ArticleStatus
+from publishing.services import TransitionNotAllowed, article_submit, author_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_author_create_emits_author_registered() -> None:
+    author = author_create(username="ada", email="ada@example.com", password="correct-horse-42", display_name="Ada")
+    row = OutboxMessage.objects.get(event_type="author.registered")
+    assert json.loads(row.body)["data"]["author_id"] == str(author.pk)
+    assert author.user.groups.filter(name="authors").exists()
+
+
+def test_submit_freezes_a_revision_and_emits_article_submitted(article) -> None:
+    submitted = article_submit(article=article)
+    assert submitted.status == ArticleStatus.SUBMITTED and submitted.revision == 1
+    event = json.loads(OutboxMessage.objects.get(event_type="article.submitted").body)
+    assert event["subject"] == f"article/{article.pk}"
+    assert event["data"]["revision"] == 1 and event["data"]["title"] == article.title
+    assert event["data"]["author"]["id"] == str(article.author.pk)
+    article.title = "Changed later"
+    article.save()
+    assert submitted.revisions.get(number=1).title != "Changed later"
+
+
+def test_a_submitted_article_cannot_be_submitted_again(article) -> None:
+    article_submit(article=article)
+    with pytest.raises(TransitionNotAllowed, match="submitted cannot be submitted"):
+        article_submit(article=article)
+    assert OutboxMessage.objects.filter(event_type="article.submitted").count() == 1
