@@ -1,6 +1,7 @@
 """RabbitMQ connections and the topology every service declares from its handler registry."""
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
@@ -32,6 +33,16 @@ def broker_connect(url: str, *, name: str, heartbeat: int = 30) -> amqp.Connecti
     )
     connection.connect()
     return connection
+
+
+def broker_keepalive(connection: amqp.Connection) -> None:
+    """Read whatever the broker sent (its heartbeats too) and send ours: an idle client must do both,
+    or the broker, and py-amqp's own check, take the silence for a dead peer."""
+    try:
+        connection.drain_events(timeout=0)
+    except (socket.timeout, BlockingIOError):
+        pass
+    connection.heartbeat_tick()
 
 
 @dataclass(frozen=True)

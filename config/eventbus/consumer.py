@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import amqp
 from django.db import connection
 
-from config.eventbus.broker import CONNECTION_ERRORS, Topology, broker_connect, topology_declare
+from config.eventbus.broker import CONNECTION_ERRORS, Topology, broker_connect, broker_keepalive, topology_declare
 from config.eventbus.inbox import APPLIED, DUPLICATE, FAILED, POISON, Outcome, inbox_prune, message_apply
 from config.eventbus.lifecycle import Backoff, Stopper
 from config.eventbus.registry import Handler
@@ -50,8 +50,11 @@ class Consumer:
         prefetch: int,
         stopper: Stopper,
         inbox_retention_days: int = 30,
+        heartbeat: int = 30,
     ) -> None:
         self.topology = topology
+        self.heartbeat = heartbeat
+        self.tick = min(1.0, heartbeat / 4) if heartbeat else 1.0  # wake often enough to keep heartbeats
         self.broker_url = broker_url
         self.handlers = handlers
         self.prefetch = prefetch
@@ -83,7 +86,7 @@ class Consumer:
 
     def _connect(self) -> None:
         self.buffer.clear()  # unacked deliveries of a lost connection come back from the broker
-        self.connection = broker_connect(self.broker_url, name=f"{self.topology.service}.consumer")
+        self.connection = broker_connect(self.broker_url, name=f"{self.topology.service}.consumer", heartbeat=self.heartbeat)
         channel = self.connection.channel()
         topology_declare(channel, self.topology)
         channel.basic_qos(0, self.prefetch, False)
@@ -105,7 +108,7 @@ class Consumer:
                 self._handle(self.buffer.popleft())
                 continue
             try:
-                self.connection.drain_events(timeout=1.0)
+                self.connection.drain_events(timeout=self.tick)
             except socket.timeout:
                 self.connection.heartbeat_tick()
                 self._prune()
@@ -168,9 +171,9 @@ class Consumer:
                 connection.close()
                 deadline = time.monotonic() + delay
                 while time.monotonic() < deadline:
-                    if self.stopper.wait(min(1.0, delay)):
+                    if self.stopper.wait(min(self.tick, delay)):
                         raise Stopping from exc
-                    self.connection.heartbeat_tick()
+                    broker_keepalive(self.connection)
 
     def _prune(self) -> None:
         if time.monotonic() - self._last_prune < 60:

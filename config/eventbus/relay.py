@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import amqp
 import psycopg
 
-from config.eventbus.broker import CONNECTION_ERRORS, broker_connect
+from config.eventbus.broker import CONNECTION_ERRORS, broker_connect, broker_keepalive
 from config.eventbus.contracts import exchange_of
 from config.eventbus.envelope import CONTENT_TYPE
 from config.eventbus.lifecycle import Backoff, Stopper
@@ -142,8 +142,11 @@ class Relay:
         poll_seconds: float,
         retention_seconds: float,
         stopper: Stopper,
+        heartbeat: int = 30,
     ) -> None:
         self.service = service
+        self.heartbeat = heartbeat
+        self.tick = min(1.0, heartbeat / 4) if heartbeat else 1.0  # wake often enough to keep heartbeats
         self.broker_url = broker_url
         self.dsn = dsn
         self.batch_size = batch_size
@@ -177,7 +180,7 @@ class Relay:
             self.db = psycopg.connect(self.dsn, autocommit=True)
             self.db.execute("LISTEN eventbus_outbox")
         if self.amqp is None:
-            self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay")
+            self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay", heartbeat=self.heartbeat)
             self.amqp.channel().exchange_declare(f"{self.service}.events", "topic", durable=True, auto_delete=False)
             self.publisher = ConfirmingPublisher(self.amqp, app_id=self.service)
             log.info("relay connected to the broker and the database")
@@ -205,13 +208,13 @@ class Relay:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            woken = any(True for _ in self.db.notifies(timeout=min(remaining, 1.0), stop_after=1))
+            woken = any(True for _ in self.db.notifies(timeout=min(remaining, self.tick), stop_after=1))
             if woken:
                 # Swallow what else is already pending so one wake-up serves many commits.
                 for _ in self.db.notifies(timeout=0):
                     pass
                 return
-            self.amqp.heartbeat_tick()
+            broker_keepalive(self.amqp)
 
     def relay_batch(self) -> int:
         """Publish one window of due rows; returns how many rows it claimed."""

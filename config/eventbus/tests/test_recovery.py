@@ -82,3 +82,15 @@ def test_postgresql_connections_lost_mid_flow_lose_nothing(start, channel) -> No
     assert "relay lost a connection" in relay.output()
     assert "database unavailable" in consumer.output() and "failed article" not in consumer.output()
     assert relay.popen.poll() is None and consumer.popen.poll() is None
+
+
+def test_idle_processes_keep_their_broker_connection_alive(start, process_env, channel) -> None:
+    process_env["EVENTBUS_HEARTBEAT_SECONDS"] = "2"
+    relay, consumer = start("relay"), start("consume")
+    wait_for(lambda: "connected" in relay.output() and "connected" in consumer.output(), what="both connected")
+    # Idle for several heartbeat periods (the broker drops a peer after two missed), then a flow.
+    deadline = time.monotonic() + 8
+    wait_for(lambda: time.monotonic() > deadline, what="idle time to pass")
+    event = publish_submitted()
+    wait_for(lambda: event.id in _effects(), what="the event after the idle time")
+    assert "lost" not in relay.output() and "lost" not in consumer.output()

@@ -22,5 +22,6 @@ class Command(BaseCommand):
             handlers=event_handlers(),
             prefetch=prefetch,
             stopper=Stopper().install(),
+            heartbeat=settings.EVENTBUS["HEARTBEAT_SECONDS"],
             inbox_retention_days=settings.EVENTBUS["INBOX_RETENTION_DAYS"],
         ).run_forever()

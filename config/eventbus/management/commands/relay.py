@@ -25,4 +25,5 @@ class Command(BaseCommand):
             poll_seconds=poll,
             retention_seconds=settings.EVENTBUS["OUTBOX_RETENTION_SECONDS"],
             stopper=Stopper().install(),
+            heartbeat=settings.EVENTBUS["HEARTBEAT_SECONDS"],
         ).run_forever()
