@@ -10,29 +10,18 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
+
+from config.testing import wait_for  # noqa: F401 - re-exported for the tests here
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("publishing", "moderation", "notifications", "search_indexer")
 DB_HOST = os.environ.get("DATABASE_HOST_URL", "postgres://postgres@127.0.0.1:5432")
 BROKER_URL = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/platform_test")
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def free_port() -> int:

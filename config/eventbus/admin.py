@@ -8,8 +8,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from config.eventbus.broker import CONNECTION_ERRORS
-from config.eventbus.deadletters import deadletter_list, deadletter_purge, deadletter_replay
-from config.eventbus.models import DeadLetter, InboxMessage, OutboxMessage, UnroutableEvent
+from config.eventbus.deadletters import (
+    deadletter_list,
+    deadletter_purge,
+    deadletter_replay,
+)
+from config.eventbus.models import (
+    DeadLetter,
+    InboxMessage,
+    OutboxMessage,
+    UnroutableEvent,
+)
 from config.eventbus.registry import service_topology
 
 

@@ -6,7 +6,14 @@ import json
 from typing import Any
 
 from config.eventbus.broker import Topology
-from config.eventbus.contracts import _documents, envelope_schema, event_schema, event_types, exchange_of, producer_of
+from config.eventbus.contracts import (
+    _documents,
+    envelope_schema,
+    event_schema,
+    event_types,
+    exchange_of,
+    producer_of,
+)
 from config.eventbus.envelope import CONTENT_TYPE
 
 DEFS_URN = "urn:contract:defs#"

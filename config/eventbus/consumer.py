@@ -16,8 +16,21 @@ from datetime import UTC, datetime
 import amqp
 from django.db import connection
 
-from config.eventbus.broker import CONNECTION_ERRORS, Topology, broker_connect, broker_keepalive, topology_declare
-from config.eventbus.inbox import APPLIED, DUPLICATE, FAILED, POISON, Outcome, inbox_prune, message_apply
+from config.eventbus.broker import (
+    CONNECTION_ERRORS,
+    Topology,
+    broker_connect,
+    broker_keepalive,
+    topology_declare,
+)
+from config.eventbus.inbox import (
+    APPLIED,
+    DUPLICATE,
+    POISON,
+    Outcome,
+    inbox_prune,
+    message_apply,
+)
 from config.eventbus.lifecycle import Backoff, Stopper
 from config.eventbus.registry import Handler
 

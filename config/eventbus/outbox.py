@@ -10,7 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from config.eventbus.contracts import ContractViolation, dataschema_of, envelope_validate, producer_of
+from config.eventbus.contracts import (
+    ContractViolation,
+    dataschema_of,
+    envelope_validate,
+    producer_of,
+)
 from config.eventbus.envelope import Event
 from config.eventbus.models import OutboxMessage
 

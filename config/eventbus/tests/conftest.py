@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,21 +19,10 @@ from django.db import connection, transaction
 from config.eventbus.broker import Topology, broker_connect, topology_declare
 from config.eventbus.outbox import event_build, publish
 from config.eventbus.registry import service_topology
+from config.testing import wait_for  # noqa: F401 - re-exported for the tests here
 
 ROOT = Path(__file__).resolve().parents[3]
 TAP = "eventbus_test.tap"
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll until predicate() is truthy; fail with `what` at the deadline. No fixed sleeps."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def submitted_data(*, title: str = "A title", revision: int = 1, article_id: str | None = None) -> dict:

@@ -7,7 +7,13 @@ import uuid
 import pytest
 
 from config.eventbus.models import InboxMessage
-from config.eventbus.tests.conftest import envelope_bytes, queue_depth, queue_messages, raw_publish, wait_for
+from config.eventbus.tests.conftest import (
+    envelope_bytes,
+    queue_depth,
+    queue_messages,
+    raw_publish,
+    wait_for,
+)
 from config.eventbus.tests.probe.models import Effect, Failure
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,7 +77,7 @@ def test_a_failing_handler_is_retried_with_delays_then_dead_lettered(start, chan
     attempts = list(Failure.objects.filter(event_id=event_id).order_by("attempted_at")
                     .values_list("attempted_at", flat=True))
     assert len(attempts) == 3
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(attempts, attempts[1:])]
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(attempts, attempts[1:], strict=False)]
     assert gaps[0] >= topology.retry_delays[0] and gaps[1] >= topology.retry_delays[1], gaps
     assert _effects_of(event_id) == 0
 

@@ -8,7 +8,12 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from config.eventbus.tests.conftest import envelope_bytes, queue_depth, raw_publish, wait_for
+from config.eventbus.tests.conftest import (
+    envelope_bytes,
+    queue_depth,
+    raw_publish,
+    wait_for,
+)
 from config.eventbus.tests.probe.models import Effect
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import psycopg
-from psycopg import errors
 import pytest
 from django.db import InterfaceError, OperationalError
+from psycopg import errors
 
 from config.eventbus.inbox import _is_database_outage
 

@@ -9,7 +9,13 @@ from django.db import connection, transaction
 
 from config.eventbus.models import OutboxMessage, UnroutableEvent
 from config.eventbus.outbox import event_build, publish
-from config.eventbus.tests.conftest import TAP, event_id_of, publish_submitted, submitted_data, wait_for
+from config.eventbus.tests.conftest import (
+    TAP,
+    event_id_of,
+    publish_submitted,
+    submitted_data,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,12 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.eventbus.deadletters import deadletter_get, deadletter_list, deadletter_purge, deadletter_replay
+from config.eventbus.deadletters import (
+    deadletter_get,
+    deadletter_list,
+    deadletter_purge,
+    deadletter_replay,
+)
 from config.eventbus.registry import service_topology
 
 
