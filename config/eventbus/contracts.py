@@ -6,8 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+import jsonschema_rs
 from referencing import Registry, Resource
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
@@ -34,15 +33,31 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def _inline(schema: Any, base: str) -> Any:
+    """Replace every $ref by what it points to: the contracts have no recursive references, and an
+    inlined schema validates about twice as fast as one resolved through the registry each time."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            ref = schema["$ref"]
+            target = ref if not ref.startswith("#") else f"{base}{ref}"
+            resolved = _registry().resolver(base_uri=base).lookup(target)
+            return _inline(resolved.contents, target.partition("#")[0])
+        return {key: _inline(value, base) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inline(item, base) for item in schema]
+    return schema
+
+
 @cache
-def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(
-        _documents()[name], registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+def _validator(name: str) -> jsonschema_rs.Draft202012Validator:
+    """Compiled once: every message is checked twice (publish and consume), so this is the hot path."""
+    document = _documents()[name]
+    return jsonschema_rs.Draft202012Validator(_inline(document, document["$id"]), validate_formats=True)
 
 
-def event_types() -> list[str]:
-    return sorted(name for name, doc in _documents().items() if "x-producer" in doc)
+@cache
+def event_types() -> tuple[str, ...]:
+    return tuple(sorted(name for name, doc in _documents().items() if "x-producer" in doc))
 
 
 def event_schema(event_type: str) -> dict[str, Any]:
@@ -68,10 +83,12 @@ def envelope_schema() -> dict[str, Any]:
 
 
 def _check(name: str, instance: Any, what: str) -> None:
-    error = best_match(_validator(name).iter_errors(instance))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(root)"
-        raise ContractViolation(f"{what} at {where}: {error.message}")
+    validator = _validator(name)
+    if validator.is_valid(instance):
+        return
+    error = next(iter(validator.iter_errors(instance)))
+    where = "/".join(str(part) for part in error.instance_path) or "(root)"
+    raise ContractViolation(f"{what} at {where}: {error.message}")
 
 
 def envelope_validate(doc: dict[str, Any]) -> None:

@@ -69,6 +69,10 @@ class ConfirmingPublisher:
 
     def __init__(self, connection: amqp.Connection, *, app_id: str, confirm_timeout: float = 30.0) -> None:
         self.connection = connection
+        # With connection.blocked negotiated, py-amqp reads the socket before every single publish.
+        # A blocked broker shows here as confirms that do not come (ConfirmTimeout, then a retry),
+        # so the relay skips that per-message read.
+        connection.client_properties.get("capabilities", {})["connection.blocked"] = False
         self.channel = connection.channel()
         self.channel.confirm_select()
         self.channel.events["basic_ack"].add(self._on_ack)
