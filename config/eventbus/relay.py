@@ -1,22 +1,24 @@
 """The outbox relay: claims unsent rows, publishes them in confirmed windows, marks them sent.
 
-Rows are claimed with FOR UPDATE SKIP LOCKED inside one database transaction that stays open
-until the broker has confirmed the whole window, so several relays can run side by side and a
-relay that dies mid-window leaves its rows unsent (they go out again; consumers deduplicate).
+Rows are claimed with FOR UPDATE SKIP LOCKED inside a database transaction that stays open until
+the broker has confirmed the whole window, so several relays can run side by side and a relay
+that dies mid-window leaves its rows unsent (they go out again; consumers deduplicate).
+
+Two windows are in flight at once, each in its own transaction on its own connection: while the
+broker confirms one, the relay claims and publishes the next, so database and broker work overlap.
 """
 from __future__ import annotations
 
 import logging
-import socket
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 import amqp
 import psycopg
 
 from config.eventbus.broker import CONNECTION_ERRORS, broker_connect, broker_keepalive
-from config.eventbus.contracts import exchange_of
-from config.eventbus.envelope import CONTENT_TYPE
+from config.eventbus.confirms import ConfirmingPublisher, ConfirmTimeout, OutgoingMessage, Window
 from config.eventbus.lifecycle import Backoff, Stopper
 
 log = logging.getLogger("eventbus.relay")
@@ -45,94 +47,13 @@ DELETE FROM eventbus_outboxmessage WHERE id IN (
 """
 
 
-class ConfirmTimeout(RuntimeError):
-    """The broker did not confirm a window in time; the window is rolled back and sent again."""
-
-
-@dataclass
-class WindowResult:
-    acked: set[str] = field(default_factory=set)
-    nacked: set[str] = field(default_factory=set)
-    returned: set[str] = field(default_factory=set)
-
-
 @dataclass(frozen=True)
-class OutgoingMessage:
-    event_id: str
-    event_type: str
-    correlation_id: str
-    body: str
+class InFlight:
+    """A published window awaiting confirms; its rows stay locked by the transaction on `conn`."""
 
-
-class ConfirmingPublisher:
-    """Publishes a window of messages with the mandatory flag and waits for all their confirms."""
-
-    def __init__(self, connection: amqp.Connection, *, app_id: str, confirm_timeout: float = 30.0) -> None:
-        self.connection = connection
-        # With connection.blocked negotiated, py-amqp reads the socket before every single publish.
-        # A blocked broker shows here as confirms that do not come (ConfirmTimeout, then a retry),
-        # so the relay skips that per-message read.
-        connection.client_properties.get("capabilities", {})["connection.blocked"] = False
-        self.channel = connection.channel()
-        self.channel.confirm_select()
-        self.channel.events["basic_ack"].add(self._on_ack)
-        self.channel.events["basic_nack"].add(self._on_nack)
-        self.channel.events["basic_return"].add(self._on_return)
-        self.app_id = app_id
-        self.confirm_timeout = confirm_timeout
-        self._next_tag = 0
-        self._pending: dict[int, str] = {}
-        self._result = WindowResult()
-
-    def _settle(self, delivery_tag: int, multiple: bool, into: set[str]) -> None:
-        tags = [tag for tag in self._pending if tag <= delivery_tag] if multiple else [delivery_tag]
-        for tag in tags:
-            event_id = self._pending.pop(tag, None)
-            if event_id is not None:
-                into.add(event_id)
-
-    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
-        self._settle(delivery_tag, multiple, self._result.acked)
-
-    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
-        self._settle(delivery_tag, multiple, self._result.nacked)
-
-    def _on_return(self, exc: Exception, exchange: str, routing_key: str, message: amqp.Message) -> None:
-        # The broker returns an unroutable message before it acks it.
-        self._result.returned.add(message.properties.get("message_id"))
-
-    def publish_window(self, messages: list[OutgoingMessage]) -> WindowResult:
-        self._result = WindowResult()
-        now = int(time.time())
-        for message in messages:
-            self._next_tag += 1
-            self._pending[self._next_tag] = message.event_id
-            self.channel.basic_publish(
-                amqp.Message(
-                    message.body,
-                    content_type=CONTENT_TYPE,
-                    delivery_mode=2,
-                    message_id=message.event_id,
-                    correlation_id=message.correlation_id,
-                    type=message.event_type,
-                    app_id=self.app_id,
-                    timestamp=now,
-                ),
-                exchange=exchange_of(message.event_type),
-                routing_key=message.event_type,
-                mandatory=True,
-            )
-        deadline = time.monotonic() + self.confirm_timeout
-        while self._pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._pending.clear()
-                raise ConfirmTimeout(f"{len(messages)} messages not confirmed in {self.confirm_timeout}s")
-            try:
-                self.connection.drain_events(timeout=min(remaining, 1.0))
-            except socket.timeout:
-                self.connection.heartbeat_tick()
-        return self._result
+    conn: psycopg.Connection
+    rows: list[tuple]
+    window: Window
 
 
 class Relay:
@@ -157,7 +78,9 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.retention_seconds = retention_seconds
         self.stopper = stopper
-        self.db: psycopg.Connection | None = None
+        self.db: psycopg.Connection | None = None  # autocommit: LISTEN, housekeeping
+        self.work: list[psycopg.Connection] = []  # one transaction per window in flight
+        self._db_thread: ThreadPoolExecutor | None = None
         self.amqp: amqp.Connection | None = None
         self.publisher: ConfirmingPublisher | None = None
         self.sent_total = 0
@@ -183,6 +106,8 @@ class Relay:
         if self.db is None or self.db.closed:
             self.db = psycopg.connect(self.dsn, autocommit=True)
             self.db.execute("LISTEN eventbus_outbox")
+            self.work = [psycopg.connect(self.dsn) for _ in range(2)]
+            self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.service}-relay-db")
         if self.amqp is None:
             self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay", heartbeat=self.heartbeat)
             self.amqp.channel().exchange_declare(f"{self.service}.events", "topic", durable=True, auto_delete=False)
@@ -190,18 +115,21 @@ class Relay:
             log.info("relay connected to the broker and the database")
 
     def _disconnect(self) -> None:
-        for closable in (self.amqp, self.db):
+        for closable in (self.amqp, self.db, *self.work):
             if closable is not None:
                 try:
-                    closable.close()
+                    closable.close()  # an open window's transaction rolls back: its rows go again
                 except Exception:  # noqa: BLE001 - already broken; closing is best effort
                     pass
         self.amqp = self.db = self.publisher = None
+        self.work = []
+        if self._db_thread is not None:
+            self._db_thread.shutdown(wait=True)
+            self._db_thread = None
 
     def _serve(self) -> None:
         while not self.stopper.stopping:
-            while not self.stopper.stopping and self.relay_batch() > 0:
-                pass
+            self.relay_due()
             self._cleanup()
             self._wait_for_work()
 
@@ -220,38 +148,72 @@ class Relay:
                 return
             broker_keepalive(self.amqp)
 
-    def relay_batch(self) -> int:
-        """Publish one window of due rows; returns how many rows it claimed."""
-        with self.db.transaction():
-            rows = self.db.execute(CLAIM, [self.batch_size]).fetchall()
-            if not rows:
-                return 0
-            by_event = {event_id: row_id for row_id, event_id, _type, _corr, _body in rows}
-            result = self.publisher.publish_window(
-                [OutgoingMessage(event_id, event_type, corr, body) for _id, event_id, event_type, corr, body in rows]
-            )
-            self._record(rows, result, by_event)
-        self.sent_total += len(result.acked)
-        return len(rows)
+    def relay_due(self) -> int:
+        """Publish every due row; returns how many the broker confirmed.
 
-    def _record(self, rows: list[tuple], result: WindowResult, by_event: dict[str, int]) -> None:
-        sent = [by_event[event_id] for event_id in result.acked]
+        The database thread commits window k-1 and claims window k+1 while this thread publishes
+        window k: database round trips and AMQP framing overlap instead of taking turns.
+        """
+        before = self.sent_total
+        current = self.work[0]
+        claiming: Future = self._db_thread.submit(self._claim, current)
+        in_flight: InFlight | None = None
+        try:
+            while True:
+                rows = claiming.result()
+                if in_flight is not None:
+                    self.publisher.wait(in_flight.window)
+                if not rows:
+                    if in_flight is not None:
+                        self._db_thread.submit(self._settle, in_flight).result()
+                    return self.sent_total - before
+                following = self.work[1] if current is self.work[0] else self.work[0]
+                claiming = self._db_thread.submit(self._settle_then_claim, in_flight, following)
+                in_flight = InFlight(current, rows, self.publisher.publish(
+                    [OutgoingMessage(event_id, kind, corr, body) for _id, event_id, kind, corr, body in rows]))
+                current = following
+        except BaseException:
+            wait([claiming])  # the database thread must be done with the connections before they close
+            raise
+
+    def _claim(self, conn: psycopg.Connection) -> list[tuple]:
+        if self.stopper.stopping:
+            return []
+        rows = conn.execute(CLAIM, [self.batch_size]).fetchall()
+        if not rows:
+            conn.rollback()
+        return rows
+
+    def _settle_then_claim(self, settled: InFlight | None, conn: psycopg.Connection) -> list[tuple]:
+        if settled is not None:
+            self._settle(settled)
+        return self._claim(conn)
+
+    def _settle(self, window: InFlight) -> None:
+        """Record what the broker said about a confirmed window and commit its transaction."""
+        self._record(window.conn, window.rows, window.window)
+        window.conn.commit()
+        self.sent_total += len(window.window.acked)
+
+    def _record(self, conn: psycopg.Connection, rows: list[tuple], window: Window) -> None:
+        by_event = {event_id: row_id for row_id, event_id, _type, _corr, _body in rows}
+        sent = [by_event[event_id] for event_id in window.acked]
         if sent and log.isEnabledFor(logging.INFO):
             # One record per window, one line per event: greppable by id, without paying a
             # logging call for each of hundreds of events.
             lines = [f"  {event_type} id={event_id} correlation={correlation_id}"
-                     for _id, event_id, event_type, correlation_id, _body in rows if event_id in result.acked]
+                     for _id, event_id, event_type, correlation_id, _body in rows if event_id in window.acked]
             log.info("sent %d events\n%s", len(lines), "\n".join(lines))
         if sent:
-            self.db.execute(MARK_SENT, [sent])
-        if result.nacked:
-            log.warning("broker refused %d events; they wait and go again", len(result.nacked))
-            self.db.execute(MARK_FAILED, ["nacked by the broker", [by_event[e] for e in result.nacked]])
-        if result.returned:
+            conn.execute(MARK_SENT, [sent])
+        if window.nacked:
+            log.warning("broker refused %d events; they wait and go again", len(window.nacked))
+            conn.execute(MARK_FAILED, ["nacked by the broker", [by_event[e] for e in window.nacked]])
+        if window.returned:
             types = {event_id: event_type for _id, event_id, event_type, _corr, _body in rows}
-            for event_id in sorted(result.returned):
+            for event_id in sorted(window.returned):
                 log.warning("unroutable: no queue is bound for %s id=%s", types[event_id], event_id)
-                self.db.execute(COUNT_UNROUTABLE, [types[event_id], 1, event_id])
+                conn.execute(COUNT_UNROUTABLE, [types[event_id], 1, event_id])
 
     def _cleanup(self) -> None:
         """Delete sent rows past retention, a bounded batch at a time, at most every few seconds."""
