@@ -147,6 +147,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.handlers import EFFECT
+    from bench.handlers import EVENT_HANDLERS as BENCH_HANDLERS
     from config.eventbus.broker import broker_connect, topology_declare
     from config.eventbus.consumer import Consumer
     from config.eventbus.inbox import CLAIM as INBOX_CLAIM
@@ -154,8 +156,6 @@ def main() -> None:
     from config.eventbus.models import OutboxMessage
     from config.eventbus.ordering import ADVANCE
     from config.eventbus.outbox import event_build
-    from bench.handlers import EFFECT
-    from bench.handlers import EVENT_HANDLERS as BENCH_HANDLERS
     from config.eventbus.registry import database_dsn, service_topology
     from config.eventbus.relay import Relay
 

@@ -5,6 +5,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import psycopg
 from django.db import InterfaceError, OperationalError, connection, transaction
 
 from config.eventbus.contracts import ContractViolation, envelope_validate
@@ -24,6 +25,10 @@ DELETE FROM eventbus_inboxmessage WHERE event_id IN (
 APPLIED, DUPLICATE, POISON, FAILED = "applied", "duplicate", "poison", "failed"
 
 
+class DatabaseUnavailable(Exception):
+    """The database went away while applying a message; the message is not at fault."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     kind: str
@@ -38,10 +43,14 @@ def _failure(kind: str, exc: BaseException, event: Event | None = None) -> Outco
 
 
 def inbox_claim(event: Event) -> bool:
-    """False when this event id was applied before: the caller skips it."""
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM, [event.id, event.type, event.correlationid])
-        return cursor.fetchone() is not None
+    """False when this event id was applied before: the caller skips it.
+
+    Runs on the psycopg connection under Django's (same transaction): server-side binding lets
+    psycopg prepare this statement once, which matters on the hottest line of every consumer.
+    """
+    connection.ensure_connection()
+    row = connection.connection.execute(CLAIM, [event.id, event.type, event.correlationid]).fetchone()
+    return row is not None
 
 
 def inbox_prune(*, older_than_days: int, batch: int = 1000) -> int:
@@ -51,7 +60,7 @@ def inbox_prune(*, older_than_days: int, batch: int = 1000) -> int:
 
 
 def message_apply(raw: bytes | str, handlers: Mapping[str, Handler]) -> Outcome:
-    """Database errors propagate: the caller tells a broken database from a broken handler."""
+    """Apply once; raises DatabaseUnavailable when the database, not the message, is the problem."""
     try:
         doc = envelope_decode(raw)
         envelope_validate(doc)
@@ -69,7 +78,7 @@ def message_apply(raw: bytes | str, handlers: Mapping[str, Handler]) -> Outcome:
                 handler(event)
     except Exception as exc:  # noqa: BLE001 - any handler error is retried, then dead-lettered
         if _is_database_outage(exc):
-            raise
+            raise DatabaseUnavailable(str(exc)) from exc
         return _failure(FAILED, exc, event)
     return Outcome(APPLIED, event)
 
@@ -80,11 +89,15 @@ _OUTAGE_STATES = ("08", "57P01", "57P02", "57P03")
 
 
 def _is_database_outage(exc: BaseException) -> bool:
-    """A lost connection is the database's fault, not the handler's: the consumer waits and tries again."""
-    if isinstance(exc, InterfaceError):
+    """A lost connection is the database's fault, not the handler's: the consumer waits and tries again.
+
+    Errors come wrapped by Django or straight from psycopg (the inbox claim runs on the raw connection).
+    """
+    if isinstance(exc, (InterfaceError, psycopg.InterfaceError)):
         return True
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, (OperationalError, psycopg.OperationalError)):
         return False
-    state = getattr(exc.__cause__, "sqlstate", None)
+    cause = exc if isinstance(exc, psycopg.Error) else exc.__cause__
+    state = getattr(cause, "sqlstate", None)
     # No SQLSTATE means the client library itself lost the server (refused, reset, closed).
     return state is None or state.startswith(_OUTAGE_STATES)

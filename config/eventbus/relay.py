@@ -18,7 +18,12 @@ import amqp
 import psycopg
 
 from config.eventbus.broker import CONNECTION_ERRORS, broker_connect, broker_keepalive
-from config.eventbus.confirms import ConfirmingPublisher, ConfirmTimeout, OutgoingMessage, Window
+from config.eventbus.confirms import (
+    ConfirmingPublisher,
+    ConfirmTimeout,
+    OutgoingMessage,
+    Window,
+)
 from config.eventbus.lifecycle import Backoff, Stopper
 
 log = logging.getLogger("eventbus.relay")

@@ -46,7 +46,7 @@ def test_a_duplicate_delivery_has_one_effect(start, channel) -> None:
     consumer = start("consume", "--prefetch", "1")
     wait_for(lambda: _effects_of(json.loads(marker)["id"]) == 1, what="the marker after the duplicates")
     assert _effects_of(json.loads(body)["id"]) == 1
-    assert "skipped duplicate" in consumer.output()
+    assert f"duplicate article.submitted id={json.loads(body)['id']}" in consumer.output()
 
 
 def test_an_older_revision_than_applied_changes_nothing(start, channel) -> None:

@@ -24,9 +24,13 @@ def _django_error(cause: Exception, kind: type = OperationalError) -> Exception:
         (_django_error(psycopg.InterfaceError("the connection is closed"), InterfaceError), True),
         (_django_error(errors.SerializationFailure("retry")), False),  # serialization failure: the handler's, retried by the bus
         (_django_error(errors.QueryCanceled("statement timeout")), False),  # statement timeout
+        (errors.AdminShutdown("terminating connection"), True),  # raw, from the inbox claim
+        (psycopg.OperationalError("consuming input failed: server closed the connection"), True),
+        (errors.UniqueViolation("duplicate key"), False),
         (ValueError("a handler bug"), False),
     ],
-    ids=["closed", "admin-shutdown", "connection-failure", "interface", "serialization", "timeout", "bug"],
+    ids=["closed", "admin-shutdown", "connection-failure", "interface", "serialization", "timeout",
+         "raw-admin-shutdown", "raw-closed", "raw-unique", "bug"],
 )
 def test_database_outages_are_told_from_handler_errors(error: Exception, outage: bool) -> None:
     assert _is_database_outage(error) is outage
