@@ -144,7 +144,7 @@ def service_eventbus(service: str, *, handlers: str) -> dict:
         "PREFETCH": env.int("EVENTBUS_PREFETCH", default=50),
         "HEARTBEAT_SECONDS": env.int("EVENTBUS_HEARTBEAT_SECONDS", default=30),
         "RETRY_DELAYS": EVENTBUS_RETRY_DELAYS,
-        "RELAY_BATCH": env.int("EVENTBUS_RELAY_BATCH", default=500),
+        "RELAY_BATCH": env.int("EVENTBUS_RELAY_BATCH", default=1000),
         "RELAY_POLL_SECONDS": env.float("EVENTBUS_RELAY_POLL_SECONDS", default=5.0),
         "OUTBOX_RETENTION_SECONDS": env.float("EVENTBUS_OUTBOX_RETENTION_SECONDS", default=3600),
         "INBOX_RETENTION_DAYS": env.int("EVENTBUS_INBOX_RETENTION_DAYS", default=30),
