@@ -1,8 +1,68 @@
-"""Events notifications reacts to, by type (its handlers arrive with its own issue)."""
+"""Events notifications reacts to, by type: each parses the event and calls a service."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from config.eventbus.envelope import Event
+from django.utils.dateparse import parse_datetime
 
-EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {}
+from config.eventbus.envelope import Event
+from config.eventbus.ordering import revision_advance
+from notifications.services import article_remember, author_notify, contact_upsert, moderators_notify
+
+
+def on_author_changed(event: Event) -> None:
+    data = event.data
+    contact_upsert(
+        author_id=data["author_id"],
+        username=data["username"],
+        display_name=data["display_name"],
+        email=data["email"],
+        preferences=data["preferences"],
+        source_time=parse_datetime(event.time),
+    )
+
+
+def on_article_submitted(event: Event) -> None:
+    # Only to learn who wrote the article: moderation's verdicts name the article, not its author.
+    data = event.data
+    article_remember(article_id=data["article_id"], author_id=data["author"]["id"], title=data["title"],
+                     revision=data["revision"])
+
+
+def _is_current(event: Event) -> bool:
+    # A verdict on a revision older than one already notified about would only confuse: skip it.
+    data = event.data
+    return revision_advance(stream=f"notify:{data['article_id']}", revision=data["revision"], allow_equal=True)
+
+
+def on_article_published(event: Event) -> None:
+    data = event.data
+    article_remember(article_id=data["article_id"], author_id=data["author"]["id"], title=data["title"],
+                     revision=data["revision"], url=data["url"])
+    if _is_current(event):
+        author_notify(event=event, article_id=data["article_id"], author_id=data["author"]["id"])
+
+
+def on_moderation_rejected(event: Event) -> None:
+    if _is_current(event):
+        author_notify(event=event, article_id=event.data["article_id"])
+
+
+def on_moderation_review_requested(event: Event) -> None:
+    if _is_current(event):
+        moderators_notify(event=event, article_id=event.data["article_id"])
+
+
+def on_moderation_takedown(event: Event) -> None:
+    author_notify(event=event, article_id=event.data["article_id"])
+
+
+EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {
+    "author.registered": on_author_changed,
+    "author.updated": on_author_changed,
+    "article.submitted": on_article_submitted,
+    "article.published": on_article_published,
+    "moderation.rejected": on_moderation_rejected,
+    "moderation.review_requested": on_moderation_review_requested,
+    "moderation.takedown": on_moderation_takedown,
+}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from config.settings import *  # noqa: F403
-from config.settings import BASE_APPS, service_celery, service_database, service_eventbus
+from config.settings import BASE_APPS, env, service_celery, service_database, service_eventbus
 
 SERVICE_NAME = "notifications"
 WEB_PORT = 8003
@@ -16,3 +16,20 @@ globals().update(service_celery(SERVICE_NAME))
 SESSION_COOKIE_NAME = "notifications_sessionid"
 CSRF_COOKIE_NAME = "notifications_csrftoken"
 SPECTACULAR_SETTINGS = {"TITLE": "Notifications API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+
+# Outgoing mail never blocks a worker for long (Django's default is to wait forever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+NOTIFICATIONS = {
+    # Attempts per delivery; the wait before attempt n+1 is 2**n seconds, capped.
+    "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10),
+    "MAX_BACKOFF_SECONDS": env.int("NOTIFICATIONS_MAX_BACKOFF_SECONDS", default=3600),
+    # A pending delivery this far past its time lost its task; beat schedules it again.
+    "REQUEUE_GRACE_SECONDS": env.int("NOTIFICATIONS_REQUEUE_GRACE_SECONDS", default=600),
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
+    # Links in messages: publishing's public site (article URLs, the authors' API) and the review queue.
+    "SITE_URL": env.str("NOTIFICATIONS_SITE_URL", default="http://127.0.0.1:8001"),
+    "MODERATION_QUEUE_URL": env.str("NOTIFICATIONS_MODERATION_QUEUE_URL", default="http://127.0.0.1:8002/queue/"),
+}
+CELERY_BEAT_SCHEDULE = {
+    "notifications-requeue-overdue": {"task": "notifications.tasks.deliveries_requeue", "schedule": 300.0},
+}
