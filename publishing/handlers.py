@@ -1,8 +1,89 @@
-"""Events publishing reacts to, by type. The moderation outcomes arrive with the publishing issue."""
+"""Events publishing reacts to, by type: each records the event on the timeline, then calls a service.
+
+Stale and out-of-order moderation events are ignored, not retried: the services refuse them
+(StaleEvent for another revision, TransitionNotAllowed for a state already left), and retrying
+would never make them apply.
+"""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from config.eventbus.envelope import Event
+from publishing.services import (
+    StaleEvent,
+    TransitionNotAllowed,
+    article_approve,
+    article_reject,
+    article_review_start,
+    article_take_down,
+    articles_snapshot,
+    timeline_record,
+)
 
-EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {}
+logger = logging.getLogger(__name__)
+
+
+def _ignoring_stale(event: Event, apply: Callable[[], object]) -> None:
+    try:
+        apply()
+    except (StaleEvent, TransitionNotAllowed) as exc:
+        logger.info("ignored %s id=%s: %s", event.type, event.id, exc)
+
+
+def _known_article(event: Event) -> bool:
+    """Record the event; False for an article publishing does not have (deleted since)."""
+    if timeline_record(event=event) is None:
+        logger.info("ignored %s id=%s: no article %s", event.type, event.id, event.data.get("article_id"))
+        return False
+    return True
+
+
+def on_moderation_review_requested(event: Event) -> None:
+    data = event.data
+    if _known_article(event):
+        _ignoring_stale(event, lambda: article_review_start(
+            article_id=data["article_id"], revision=data["revision"], reasons=data["reasons"]))
+
+
+def on_moderation_approved(event: Event) -> None:
+    data = event.data
+    if _known_article(event):
+        _ignoring_stale(event, lambda: article_approve(
+            article_id=data["article_id"], revision=data["revision"], reasons=data["reasons"]))
+
+
+def on_moderation_rejected(event: Event) -> None:
+    data = event.data
+    if _known_article(event):
+        _ignoring_stale(event, lambda: article_reject(
+            article_id=data["article_id"], revision=data["revision"], reasons=data["reasons"]))
+
+
+def on_moderation_takedown(event: Event) -> None:
+    data = event.data
+    if _known_article(event):
+        _ignoring_stale(event, lambda: article_take_down(article_id=data["article_id"], reason=data["reason"]))
+
+
+def on_reindex_requested(event: Event) -> None:
+    count = articles_snapshot()
+    logger.info("answered %s id=%s with %d article.snapshot events", event.type, event.id, count)
+
+
+def on_timeline_only(event: Event) -> None:
+    """search.* and notification.*: nothing changes here, but the editor sees the flow go on."""
+    timeline_record(event=event)
+
+
+EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {
+    "moderation.approved": on_moderation_approved,
+    "moderation.rejected": on_moderation_rejected,
+    "moderation.review_requested": on_moderation_review_requested,
+    "moderation.takedown": on_moderation_takedown,
+    "search.indexed": on_timeline_only,
+    "search.removed": on_timeline_only,
+    "search.reindex_requested": on_reindex_requested,
+    "notification.sent": on_timeline_only,
+    "notification.failed": on_timeline_only,
+}

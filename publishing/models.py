@@ -1,4 +1,4 @@
-"""Articles and their frozen revisions."""
+"""Authors, articles, their frozen revisions, and the article timeline."""
 from __future__ import annotations
 
 import uuid
@@ -10,11 +10,19 @@ from django.db import models
 class ArticleStatus(models.TextChoices):
     DRAFT = "draft"
     SUBMITTED = "submitted"
-    IN_REVIEW = "in_review"
+    IN_REVIEW = "in_review", "in review"
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     REJECTED = "rejected"
     UNPUBLISHED = "unpublished"
+
+
+class UnpublishReason(models.TextChoices):
+    """The reasons of the article.unpublished contract."""
+
+    WITHDRAWN = "withdrawn", "withdrawn"
+    TAKEDOWN = "takedown", "taken down by moderation"
+    DELETED = "deleted", "deleted"
 
 
 class Author(models.Model):
@@ -30,6 +38,8 @@ class Author(models.Model):
 
 
 class Article(models.Model):
+    """The author's working copy plus where it stands; what readers see is `live_revision`."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="articles")
     title = models.CharField(max_length=300)
@@ -38,15 +48,35 @@ class Article(models.Model):
     tags = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT)
     revision = models.PositiveIntegerField(default=0, help_text="The latest submitted revision; 0 before any.")
+    # Stays set while a newer revision is in review: readers keep seeing what was approved.
+    live_revision = models.PositiveIntegerField(null=True, blank=True)
+    # Given at the first publication and then kept, so links never break when a title changes.
+    slug = models.SlugField(max_length=120, unique=True, null=True, blank=True)
+    publish_at = models.DateTimeField(null=True, blank=True, help_text="Publish an approved revision not before this.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    unpublished_reason = models.CharField(max_length=20, choices=UnpublishReason.choices, blank=True)
+    reasons = models.JSONField(default=list, blank=True, help_text="The last moderation decision's reasons.")
+    # The flow of the latest submission, so a publication by the scheduler (no event to inherit it from)
+    # still carries the correlation id an operator follows through every service's logs.
+    correlation_id = models.CharField(max_length=100, blank=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "publish_at"], name="publishing_status_publish_at")]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_live(self) -> bool:
+        return self.live_revision is not None
+
+    @property
+    def url(self) -> str | None:
+        return f"/articles/{self.slug}/" if self.slug else None
 
 
 class Revision(models.Model):
@@ -66,3 +96,33 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} r{self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A data-integrity guard, not business logic: moderation approved exactly these words.
+        if not self._state.adding:
+            raise ValueError("a revision is immutable once submitted; submit a new one instead")
+        super().save(*args, **kwargs)
+
+
+class TimelineEntry(models.Model):
+    """One event about an article, ours or another service's: the choreography seen in one place."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="timeline")
+    event_id = models.UUIDField(unique=True)
+    time = models.DateTimeField(help_text="When the event happened, by its producer's clock.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=50)
+    type = models.CharField(max_length=100)
+    revision = models.PositiveIntegerField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=100, blank=True)
+    causation_id = models.CharField(max_length=100, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["article", "time", "id"]
+        verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["article", "time"], name="publishing_timeline_time")]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.type}"

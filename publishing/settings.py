@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from config.settings import *  # noqa: F403
-from config.settings import BASE_APPS, service_celery, service_database, service_eventbus
+from config.settings import BASE_APPS, REST_FRAMEWORK, env, service_celery, service_database, service_eventbus
 
 SERVICE_NAME = "publishing"
 WEB_PORT = 8001
@@ -16,3 +16,17 @@ globals().update(service_celery(SERVICE_NAME))
 SESSION_COOKIE_NAME = "publishing_sessionid"
 CSRF_COOKIE_NAME = "publishing_csrftoken"
 SPECTACULAR_SETTINGS = {"TITLE": "Publishing API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+
+# Beat wakes the scheduler every minute; the task publishes what is due and logs what is late.
+CELERY_BEAT_SCHEDULE = {
+    "publish-due-articles": {"task": "publishing.publish_due_articles", "schedule": 60.0},
+}
+
+# Each submission costs moderation work: authors get their own, tighter budget for it.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "submissions": env.str("THROTTLE_SUBMIT", default="60/hour"),
+    },
+}

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import factory
 from django.contrib.auth.models import User
+from django.utils import timezone
 
-from publishing.models import Article, Author
+from config.eventbus.contracts import dataschema_of
+from config.eventbus.envelope import Event, utc_now_iso
+from publishing.models import Article, ArticleStatus, Author, Revision
+
+PRODUCERS = {"moderation": "moderation", "search": "search_indexer", "notification": "notifications"}
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -32,3 +40,44 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     summary = "A summary."
     body = "Some *markdown*."
     tags = ["news"]
+
+
+def article_in(status: str, *, live: bool | None = None, **fields: Any) -> Article:
+    """An article at revision 1 in `status`, as if it got there through the services.
+
+    `live` defaults to what the status implies; pass True for a live article whose newer revision is pending.
+    """
+    live = status == ArticleStatus.PUBLISHED if live is None else live
+    now = timezone.now()
+    article = ArticleFactory(status=status, revision=1, **fields)
+    Revision.objects.create(article=article, number=1, title=article.title, summary=article.summary,
+                            body=article.body, tags=article.tags, submitted_at=now)
+    if live:
+        article.live_revision, article.slug, article.published_at = 1, f"slug-{article.pk.hex[:12]}", now
+        article.save()
+    return article
+
+
+def event_raw(event_type: str, *, correlation: str | None = None, **data: Any) -> bytes:
+    """An incoming event as the consumer gets it off the wire: JSON bytes of a CloudEvents envelope."""
+    source = PRODUCERS[event_type.split(".")[0]]
+    event = Event(type=event_type, source=source, subject=f"article/{data.get('article_id')}", data=data,
+                  correlationid=correlation or str(uuid.uuid4()), dataschema=dataschema_of(event_type))
+    return event.to_json().encode()
+
+
+def moderation_raw(event_type: str, article: Article, *, revision: int | None = None, **extra: Any) -> bytes:
+    """moderation.approved / rejected / review_requested / takedown about `article`, valid by contract."""
+    data: dict[str, Any] = {"article_id": str(article.pk)}
+    decided_by = {"kind": "moderator", "id": str(uuid.uuid4()), "name": "Mo"}
+    if event_type == "moderation.takedown":
+        data |= {"reason": {"code": "legal", "message": "Court order."}, "decided_by": decided_by, "decided_at": utc_now_iso()}
+    else:
+        data |= {"revision": article.revision if revision is None else revision, "score": 0.5, "reasons": []}
+        if event_type == "moderation.review_requested":
+            data |= {"queued_at": utc_now_iso(), "reasons": [{"code": "links.many", "message": "Many links."}]}
+        else:
+            data |= {"decided_by": decided_by, "decided_at": utc_now_iso()}
+        if event_type == "moderation.rejected":
+            data["reasons"] = [{"code": "spam", "message": "Looks like spam."}]
+    return event_raw(event_type, **(data | extra))

@@ -36,3 +36,31 @@ def test_a_submitted_article_cannot_be_submitted_again(article) -> None:
     with pytest.raises(TransitionNotAllowed, match="submitted cannot be submitted"):
         article_submit(article=article)
     assert OutboxMessage.objects.filter(event_type="article.submitted").count() == 1
+
+
+def test_author_update_emits_author_updated_only_on_a_change(author) -> None:
+    from publishing.services import author_update
+
+    author_update(author=author, display_name=author.display_name)
+    assert not OutboxMessage.objects.filter(event_type="author.updated").exists()
+    author_update(author=author, email="new@example.com", preferences={"email": False})
+    data = json.loads(OutboxMessage.objects.get(event_type="author.updated").body)["data"]
+    assert data["email"] == "new@example.com" and data["preferences"] == {"email": False}
+
+
+def test_snapshot_command(capsys) -> None:
+    from django.core.management import call_command
+
+    from publishing.tests.factories import article_in
+
+    article_in("published")
+    call_command("snapshot_articles")
+    assert "1 article.snapshot" in capsys.readouterr().out
+    assert OutboxMessage.objects.filter(event_type="article.snapshot").count() == 1
+
+
+def test_a_revision_cannot_be_changed(article) -> None:
+    revision = article_submit(article=article).revisions.get(number=1)
+    revision.body = "rewritten history"
+    with pytest.raises(ValueError, match="immutable"):
+        revision.save()

@@ -1,0 +1,16 @@
+"""The authors' REST API."""
+from __future__ import annotations
+
+from publishing.api.views import (
+    ArticleDetailApi,
+    ArticleListCreateApi,
+    ArticleRevisionsApi,
+    ArticleSubmitApi,
+    ArticleTimelineApi,
+    ArticleWithdrawApi,
+)
+
+__all__ = [
+    "ArticleDetailApi", "ArticleListCreateApi", "ArticleRevisionsApi", "ArticleSubmitApi", "ArticleTimelineApi",
+    "ArticleWithdrawApi",
+]

@@ -1,0 +1,162 @@
+"""The authors' REST API: thin views that validate, call one service and render."""
+from __future__ import annotations
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from publishing.api.serializers import (
+    ArticleInputSerializer,
+    ArticleOutputSerializer,
+    ArticlePatchSerializer,
+    RevisionOutputSerializer,
+    TimelineOutputSerializer,
+)
+from publishing.models import Article, ArticleStatus, Revision, TimelineEntry
+from publishing.selectors import article_list_for, timeline_for
+from publishing.services import (
+    StaleUpdate,
+    TransitionNotAllowed,
+    article_create,
+    article_delete,
+    article_submit,
+    article_update,
+    article_withdraw,
+)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# Documented so clients (and schemathesis) know every answer an operation can give.
+READ_ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
+WRITE_ERRORS = {**READ_ERRORS, 400: OpenApiResponse(description="field errors: {field: [messages]}"),
+                403: ErrorSerializer, 409: ErrorSerializer}
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class DomainErrors:
+    """Map what the services refuse to HTTP: a refused transition or a stale edit is a 409 that says why."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, TransitionNotAllowed):
+            exc = Conflict(str(exc), code="transition_not_allowed")
+        elif isinstance(exc, StaleUpdate):
+            exc = Conflict(str(exc), code="stale_update")
+        return super().handle_exception(exc)
+
+
+def _visible(request: Request, pk: str) -> Article:
+    """404 for an article the user may not see, so other authors' ids do not leak."""
+    return get_object_or_404(article_list_for(user=request.user), pk=pk)
+
+
+def _owned(request: Request, pk: str) -> Article:
+    """Only the author writes through the API; editors change articles in the admin."""
+    article = _visible(request, pk)
+    if article.author.user_id != request.user.pk:
+        raise PermissionDenied("only the article's author can change it here; editors use the admin")
+    return article
+
+
+class ArticleFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ArticleStatus.choices)
+    tag = django_filters.CharFilter(method="filter_tag", help_text="Articles carrying this tag.")
+    search = django_filters.CharFilter(field_name="title", lookup_expr="icontains", help_text="Words in the title.")
+
+    class Meta:
+        model = Article
+        fields = ["status", "tag", "search"]
+
+    def filter_tag(self, queryset, name: str, value: str):
+        return queryset.filter(tags__contains=[value])
+
+
+@extend_schema(methods=["GET"], responses={200: ArticleOutputSerializer(many=True), 400: OpenApiResponse(
+    description="invalid filter"), **READ_ERRORS})
+class ArticleListCreateApi(DomainErrors, generics.ListAPIView):
+    serializer_class = ArticleOutputSerializer
+    filterset_class = ArticleFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Article.objects.none()
+        return article_list_for(user=self.request.user)
+
+    @extend_schema(request=ArticleInputSerializer, responses={201: ArticleOutputSerializer, **WRITE_ERRORS})
+    def post(self, request: Request) -> Response:
+        author = getattr(request.user, "author", None)
+        if author is None:
+            raise PermissionDenied("only authors can write articles")
+        data = ArticleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        article = article_create(author=author, **data.validated_data)
+        return Response(ArticleOutputSerializer(article).data, status=status.HTTP_201_CREATED)
+
+
+class ArticleDetailApi(DomainErrors, APIView):
+    @extend_schema(responses={200: ArticleOutputSerializer, **READ_ERRORS})
+    def get(self, request: Request, pk: str) -> Response:
+        return Response(ArticleOutputSerializer(_visible(request, pk)).data)
+
+    @extend_schema(request=ArticlePatchSerializer, responses={200: ArticleOutputSerializer, **WRITE_ERRORS})
+    def patch(self, request: Request, pk: str) -> Response:
+        article = _owned(request, pk)
+        data = ArticlePatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        article = article_update(article=article, based_on=changes.pop("updated_at"), **changes)
+        return Response(ArticleOutputSerializer(article).data)
+
+    @extend_schema(responses={204: None, **WRITE_ERRORS})
+    def delete(self, request: Request, pk: str) -> Response:
+        article_delete(article=_owned(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ArticleSubmitApi(DomainErrors, APIView):
+    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
+    throttle_scope = "submissions"
+
+    @extend_schema(request=None, responses={200: ArticleOutputSerializer, **WRITE_ERRORS})
+    def post(self, request: Request, pk: str) -> Response:
+        return Response(ArticleOutputSerializer(article_submit(article=_owned(request, pk))).data)
+
+
+class ArticleWithdrawApi(DomainErrors, APIView):
+    @extend_schema(request=None, responses={200: ArticleOutputSerializer, **WRITE_ERRORS})
+    def post(self, request: Request, pk: str) -> Response:
+        return Response(ArticleOutputSerializer(article_withdraw(article=_owned(request, pk))).data)
+
+
+@extend_schema(responses={200: RevisionOutputSerializer(many=True), **READ_ERRORS})
+class ArticleRevisionsApi(generics.ListAPIView):
+    serializer_class = RevisionOutputSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Revision.objects.none()
+        return _visible(self.request, self.kwargs["pk"]).revisions.select_related("article").order_by("-number")
+
+
+@extend_schema(responses={200: TimelineOutputSerializer(many=True), **READ_ERRORS})
+class ArticleTimelineApi(generics.ListAPIView):
+    serializer_class = TimelineOutputSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TimelineEntry.objects.none()
+        return timeline_for(article=_visible(self.request, self.kwargs["pk"]))

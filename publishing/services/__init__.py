@@ -1,0 +1,35 @@
+"""Writes of the publishing service: every state change and the events it causes commit together."""
+from __future__ import annotations
+
+from publishing.services.articles import (
+    StaleUpdate,
+    article_create,
+    article_delete,
+    article_submit,
+    article_update,
+    article_withdraw,
+)
+from publishing.services.authors import AUTHORS_GROUP, author_create, author_update
+from publishing.services.publication import (
+    OVERDUE_AFTER,
+    StaleEvent,
+    article_approve,
+    article_publish_scheduled,
+    article_reject,
+    article_reschedule,
+    article_review_start,
+    article_take_down,
+    article_unpublish,
+    articles_publish_due,
+    articles_snapshot,
+)
+from publishing.services.timeline import timeline_record
+from publishing.transitions import TransitionNotAllowed
+
+__all__ = [
+    "AUTHORS_GROUP", "OVERDUE_AFTER", "StaleEvent", "StaleUpdate", "TransitionNotAllowed",
+    "article_approve", "article_create", "article_delete", "article_publish_scheduled", "article_reject",
+    "article_reschedule", "article_review_start", "article_submit", "article_take_down", "article_unpublish",
+    "article_update", "article_withdraw", "articles_publish_due", "articles_snapshot", "author_create",
+    "author_update", "timeline_record",
+]

@@ -1,0 +1,111 @@
+"""Articles, the author's side: create, edit, submit, withdraw, delete."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from publishing.models import Article, ArticleStatus, Author, Revision, UnpublishReason
+from publishing.services.timeline import emit, iso, revision_data
+from publishing.transitions import Action, transition_target
+
+
+class StaleUpdate(Exception):
+    """An edit based on an older version of the article than the stored one (lost-update protection)."""
+
+
+def article_locked(article_id: Any) -> Article:
+    return Article.objects.select_for_update().select_related("author__user").get(pk=article_id)
+
+
+def status_move(article: Article, status: str, now: datetime) -> None:
+    article.status = status
+    article.status_changed_at = now
+
+
+@transaction.atomic
+def article_create(*, author: Author, title: str, summary: str = "", body: str = "", tags: list[str] | None = None,
+                   publish_at: datetime | None = None) -> Article:
+    return Article.objects.create(author=author, title=title, summary=summary, body=body, tags=tags or [],
+                                  publish_at=publish_at)
+
+
+EDITABLE = ("title", "summary", "body", "tags", "publish_at")
+
+
+@transaction.atomic
+def article_update(*, article: Article, based_on: datetime, **changes: Any) -> Article:
+    """Edit the working copy; refused when `based_on` is not the stored `updated_at` (someone edited since)."""
+    article = article_locked(article.pk)
+    if article.updated_at != based_on:
+        raise StaleUpdate(
+            f"the article changed at {iso(article.updated_at)}, after the version your edit is based on "
+            f"({iso(based_on)}); load it again and reapply your edit"
+        )
+    target = transition_target(article, Action.EDIT)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    for field, value in changes.items():
+        setattr(article, field, value)
+    if target != article.status:
+        status_move(article, target, timezone.now())
+    article.save()
+    return article
+
+
+@transaction.atomic
+def article_submit(*, article: Article) -> Article:
+    """Freeze the current content as the next revision and ask moderation to review it."""
+    article = article_locked(article.pk)
+    target = transition_target(article, Action.SUBMIT)
+    now = timezone.now()
+    article.revision += 1
+    status_move(article, target, now)
+    article.reasons = []
+    # Each submission starts its own flow through the services: one correlation id follows it everywhere.
+    article.correlation_id = str(uuid.uuid4())
+    article.save()
+    revision = Revision.objects.create(
+        article=article, number=article.revision, title=article.title, summary=article.summary,
+        body=article.body, tags=article.tags, submitted_at=now,
+    )
+    data = {**revision_data(article, revision), "submitted_at": iso(now)}
+    emit("article.submitted", article=article, data=data, correlation_id=article.correlation_id)
+    return article
+
+
+def take_offline(article: Article, *, target: str, reason: str, now: datetime) -> None:
+    """Readers stop seeing the article; the other services hear why."""
+    revision = article.live_revision
+    article.live_revision = None
+    article.unpublished_reason = reason
+    status_move(article, target, now)
+    article.save()
+    emit("article.unpublished", article=article, data={"revision": revision, "reason": reason, "unpublished_at": iso(now)})
+
+
+@transaction.atomic
+def article_withdraw(*, article: Article) -> Article:
+    """Pull a pending revision back from moderation, or, when nothing is pending, take the live article offline."""
+    article = article_locked(article.pk)
+    target = transition_target(article, Action.WITHDRAW)
+    now = timezone.now()
+    if article.status == ArticleStatus.PUBLISHED:
+        take_offline(article, target=target, reason=UnpublishReason.WITHDRAWN, now=now)
+    else:
+        status_move(article, target, now)
+        article.save()
+    return article
+
+
+@transaction.atomic
+def article_delete(*, article: Article) -> None:
+    article = article_locked(article.pk)
+    transition_target(article, Action.DELETE)
+    if article.is_live:
+        take_offline(article, target=ArticleStatus.UNPUBLISHED, reason=UnpublishReason.DELETED, now=timezone.now())
+    article.delete()

@@ -1,0 +1,157 @@
+"""Articles, the platform's side: moderation outcomes, scheduled publishing, editors' actions, snapshots."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from config.eventbus.outbox import current_event
+from publishing.models import Article, ArticleStatus, UnpublishReason
+from publishing.services.articles import article_locked, status_move, take_offline
+from publishing.services.timeline import emit, live_data
+from publishing.transitions import Action, transition_target
+
+logger = logging.getLogger(__name__)
+
+# A scheduled article this late is overdue: the beat or the worker is not keeping up.
+OVERDUE_AFTER = timedelta(minutes=5)
+
+
+class StaleEvent(Exception):
+    """An event about another revision than the one the article is at: applying it would go backwards."""
+
+
+def _pending(article_id: Any, revision: int) -> Article:
+    article = article_locked(article_id)
+    if revision != article.revision:
+        raise StaleEvent(f"article {article.pk} is at revision {article.revision}, the event is about {revision}")
+    return article
+
+
+def _slug_for(article: Article) -> str:
+    base = slugify(article.title)[:100].strip("-") or "article"
+    if Article.objects.filter(slug=base).exclude(pk=article.pk).exists():
+        return f"{base}-{article.pk.hex[:8]}"
+    return base
+
+
+def _flow_of(article: Article) -> str | None:
+    return None if current_event() else (article.correlation_id or None)
+
+
+def _go_live(article: Article, now: datetime) -> None:
+    article.live_revision = article.revision
+    article.slug = article.slug or _slug_for(article)
+    article.published_at = now
+    article.unpublished_reason = ""
+    status_move(article, ArticleStatus.PUBLISHED, now)
+    article.save()
+    # Under a handler the event inherits the approval's flow; from the scheduler, the submission's.
+    emit("article.published", article=article, data=live_data(article), correlation_id=_flow_of(article))
+
+
+@transaction.atomic
+def article_review_start(*, article_id: Any, revision: int, reasons: list[dict]) -> Article:
+    article = _pending(article_id, revision)
+    status_move(article, transition_target(article, Action.REVIEW), timezone.now())
+    article.reasons = reasons
+    article.save()
+    return article
+
+
+@transaction.atomic
+def article_approve(*, article_id: Any, revision: int, reasons: list[dict], now: datetime | None = None) -> Article:
+    """Publish the approved revision now, or schedule it when the author asked for a later time."""
+    now = now or timezone.now()
+    article = _pending(article_id, revision)
+    article.reasons = reasons
+    if article.publish_at and article.publish_at > now:
+        status_move(article, transition_target(article, Action.SCHEDULE), now)
+        article.save()
+    else:
+        transition_target(article, Action.APPROVE)
+        _go_live(article, now)
+    return article
+
+
+@transaction.atomic
+def article_reject(*, article_id: Any, revision: int, reasons: list[dict]) -> Article:
+    article = _pending(article_id, revision)
+    status_move(article, transition_target(article, Action.REJECT), timezone.now())
+    article.reasons = reasons
+    article.save()
+    return article
+
+
+@transaction.atomic
+def article_take_down(*, article_id: Any, reason: dict) -> Article:
+    """Moderation removed the live content: readers get 410 Gone from now on."""
+    article = article_locked(article_id)
+    target = transition_target(article, Action.TAKE_DOWN)
+    article.reasons = [reason]
+    take_offline(article, target=target, reason=UnpublishReason.TAKEDOWN, now=timezone.now())
+    return article
+
+
+@transaction.atomic
+def article_unpublish(*, article: Article) -> Article:
+    """An editor takes a live article offline."""
+    article = article_locked(article.pk)
+    target = transition_target(article, Action.UNPUBLISH)
+    take_offline(article, target=target, reason=UnpublishReason.WITHDRAWN, now=timezone.now())
+    return article
+
+
+@transaction.atomic
+def article_reschedule(*, article: Article, publish_at: datetime, now: datetime | None = None) -> Article:
+    """Move a scheduled article's time; a time already past publishes it at once."""
+    now = now or timezone.now()
+    article = article_locked(article.pk)
+    transition_target(article, Action.RESCHEDULE)
+    article.publish_at = publish_at
+    article.save()
+    if publish_at <= now:
+        transition_target(article, Action.PUBLISH_SCHEDULED)
+        _go_live(article, now)
+    return article
+
+
+@transaction.atomic
+def article_publish_scheduled(*, article: Article, now: datetime) -> Article:
+    article = article_locked(article.pk)
+    transition_target(article, Action.PUBLISH_SCHEDULED)
+    if article.publish_at and now - article.publish_at > OVERDUE_AFTER:
+        logger.warning("scheduled article %s published %s late", article.pk, now - article.publish_at)
+    _go_live(article, now)
+    return article
+
+
+def articles_publish_due(*, now: datetime | None = None) -> list[Article]:
+    """Publish every scheduled article whose time has come; one transaction each, so one failure stops no other."""
+    now = now or timezone.now()
+    due = Article.objects.filter(status=ArticleStatus.SCHEDULED, publish_at__lte=now).values_list("pk", flat=True)
+    published = []
+    for pk in list(due):
+        try:
+            published.append(article_publish_scheduled(article=Article(pk=pk), now=now))
+        except Exception:  # noqa: BLE001 - logged loudly; the article stays scheduled and is flagged overdue
+            logger.exception("scheduled article %s could not be published", pk)
+    stuck = Article.objects.filter(status=ArticleStatus.SCHEDULED, publish_at__lt=now - OVERDUE_AFTER)
+    for pk, publish_at in stuck.values_list("pk", "publish_at"):
+        logger.error("scheduled article %s is overdue: due %s and still not live", pk, publish_at.isoformat())
+    return published
+
+
+@transaction.atomic
+def articles_snapshot() -> int:
+    """One article.snapshot per live article, so a read model (the search index) can rebuild itself."""
+    count = 0
+    live = Article.objects.filter(live_revision__isnull=False).select_related("author__user").order_by("pk")
+    for article in live.iterator(chunk_size=500):
+        emit("article.snapshot", article=article, data=live_data(article))
+        count += 1
+    return count

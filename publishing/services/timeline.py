@@ -1,0 +1,86 @@
+"""The article timeline and the events publishing emits about articles."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from config.eventbus.envelope import Event
+from config.eventbus.outbox import publish
+from publishing.models import Article, Revision, TimelineEntry
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- the timeline -------------------------------------------------------------------------------
+
+
+def _timeline_summary(event: Event) -> str:
+    """One line an editor reads at a glance; the full data stays on the entry."""
+    data = event.data
+    by = data.get("decided_by")
+    who = f"by {by.get('name') or by.get('kind')}: " if isinstance(by, dict) else ""
+    if isinstance(data.get("reasons"), list):
+        reasons = "; ".join(str(reason.get("message") or reason.get("code", "")) for reason in data["reasons"])
+        score = f" (score {data['score']})" if "score" in data else ""
+        return f"{who}{reasons}{score}"[:500]
+    if isinstance(data.get("reason"), dict):
+        return f"{who}{data['reason'].get('message', '')}"[:500]
+    if "reason" in data:
+        return f"reason: {data['reason']}"
+    if "channel" in data:
+        return f"{data['channel']} to {data.get('recipient', '')} {data.get('error') or ''}".strip()[:500]
+    if "url" in data:
+        return str(data["url"])
+    return ""
+
+
+def timeline_record(*, event: Event) -> TimelineEntry | None:
+    """Remember an event about an article (ours or consumed); events about unknown articles are skipped."""
+    article_id = event.data.get("article_id")
+    if not article_id or not Article.objects.filter(pk=article_id).exists():
+        return None
+    entry, _ = TimelineEntry.objects.get_or_create(
+        event_id=event.id,
+        defaults={
+            "article_id": article_id,
+            "time": parse_datetime(event.time) or timezone.now(),
+            "source": event.source,
+            "type": event.type,
+            "revision": event.data.get("revision"),
+            "correlation_id": event.correlationid or "",
+            "causation_id": event.causationid or "",
+            "summary": _timeline_summary(event),
+            "data": {k: v for k, v in event.data.items() if k not in ("body", "summary")},
+        },
+    )
+    return entry
+
+
+def emit(event_type: str, *, article: Article, data: dict[str, Any], correlation_id: str | None = None) -> Event:
+    event = publish(event_type, subject=f"article/{article.pk}", data={"article_id": str(article.pk), **data},
+                    correlation_id=correlation_id)
+    timeline_record(event=event)
+    return event
+
+
+def revision_data(article: Article, revision: Revision) -> dict[str, Any]:
+    author = article.author
+    return {
+        "revision": revision.number,
+        "title": revision.title,
+        "summary": revision.summary,
+        "body": revision.body,
+        "tags": revision.tags,
+        "author": {"id": str(author.pk), "username": author.user.username, "display_name": author.display_name},
+    }
+
+
+def live_data(article: Article) -> dict[str, Any]:
+    revision = article.revisions.get(number=article.live_revision)
+    published_at = iso(article.published_at)
+    return {**revision_data(article, revision), "slug": article.slug, "url": article.url, "published_at": published_at}
