@@ -1,16 +1,65 @@
+"""Moderation's admin: rules, thresholds and reason codes are editable; cases and the audit log are read-only."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from moderation.models import Case
+from moderation.models import AuditEntry, Case, LiveArticle, Policy, ReasonCode, Rule
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    list_display = ["title", "article_id", "revision", "status", "opened_at"]
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ["title", "article_id", "revision", "status", "score", "opened_at", "claimed_by"]
     list_filter = ["status"]
-    search_fields = ["title", "article_id"]
-    readonly_fields = [field.name for field in Case._meta.fields]
+    search_fields = ["title", "article_id", "author_id"]
 
-    def has_add_permission(self, request) -> bool:
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "article_id", "revision", "actor_kind", "actor_name", "score", "rules"]
+    list_filter = ["action", "actor_kind"]
+    search_fields = ["article_id", "actor_name"]
+    date_hierarchy = "at"
+
+
+@admin.register(LiveArticle)
+class LiveArticleAdmin(ReadOnlyAdmin):
+    list_display = ["title", "article_id", "revision", "live", "changed_at", "takedown_requested_at"]
+    list_filter = ["live"]
+    search_fields = ["title", "article_id"]
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ["code", "kind", "enabled", "action", "weight", "message"]
+    list_editable = ["enabled", "action", "weight"]
+    list_filter = ["kind", "enabled", "action"]
+    search_fields = ["code", "message"]
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "review_threshold", "reject_threshold"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not Policy.objects.exists()  # one row: the migration creates it
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(ReasonCode)
+class ReasonCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "message", "active"]
+    list_editable = ["active"]

@@ -7,7 +7,7 @@ from django.utils.dateparse import parse_datetime
 
 from config.eventbus.envelope import Event
 from config.eventbus.ordering import revision_advance
-from moderation.services import case_open
+from moderation.services import case_open, live_article_publish, live_article_unpublish
 
 
 def on_article_submitted(event: Event) -> None:
@@ -27,6 +27,20 @@ def on_article_submitted(event: Event) -> None:
     )
 
 
+def on_article_published(event: Event) -> None:
+    data = event.data
+    live_article_publish(article_id=data["article_id"], revision=data["revision"], title=data["title"],
+                         url=data["url"], author=data["author"], published_at=parse_datetime(data["published_at"]))
+
+
+def on_article_unpublished(event: Event) -> None:
+    data = event.data
+    live_article_unpublish(article_id=data["article_id"], revision=data["revision"], reason=data["reason"],
+                           unpublished_at=parse_datetime(data["unpublished_at"]))
+
+
 EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {
     "article.submitted": on_article_submitted,
+    "article.published": on_article_published,
+    "article.unpublished": on_article_unpublished,
 }

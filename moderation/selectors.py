@@ -1,10 +1,128 @@
-"""Reads of the moderation service."""
+"""Reads of the moderation service: lookups and querysets, no side effects."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import difflib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from moderation.models import Case, CaseStatus
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, F, FloatField, Q, QuerySet
+from django.db.models.expressions import ExpressionWrapper, RawSQL
+from django.utils import timezone
+
+from moderation.models import Case, CaseStatus, LiveArticle, Policy, ReasonCode, Rule
+from moderation.rules import History, RuleSpec, Thresholds
+
+MODERATORS_GROUP = "moderators"
 
 
-def case_list_open() -> QuerySet[Case]:
-    return Case.objects.filter(status=CaseStatus.OPEN)
+def is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.groups.filter(name=MODERATORS_GROUP).exists())
+
+
+def rules_enabled() -> list[RuleSpec]:
+    return [rule.spec() for rule in Rule.objects.filter(enabled=True)]
+
+
+def thresholds_get() -> Thresholds:
+    policy = Policy.objects.filter(pk=1).first() or Policy()
+    return policy.thresholds()
+
+
+def history_for(*, case: Case, rules: list[RuleSpec]) -> History:
+    """What the history rules need about this case's author and earlier rejections."""
+    others = Case.objects.exclude(pk=case.pk)
+    window = max((int(r.params.get("window_minutes", 60)) for r in rules if r.kind == "submission_rate"), default=60)
+    lookback = max((int(r.params.get("lookback", 500)) for r in rules if r.kind == "near_duplicate"), default=0)
+    # Other articles only: an author revising their own rejected article is meant to resubmit similar text.
+    rejected = (
+        others.filter(status=CaseStatus.REJECTED).exclude(article_id=case.article_id)
+        .order_by("-decided_at").values_list("id", "shingles")[:lookback]
+    ) if lookback else []
+    mine = others.filter(author_id=case.author_id) if case.author_id else others.none()
+    return History(
+        author_approved=mine.filter(status=CaseStatus.APPROVED).count(),
+        author_recent_submissions=mine.filter(
+            submitted_at__gt=case.submitted_at - timedelta(minutes=window), submitted_at__lte=case.submitted_at
+        ).count(),
+        rejected=tuple((str(pk), frozenset(hashes)) for pk, hashes in rejected),
+    )
+
+
+def claim_held_by_other(case: Case, user: AbstractBaseUser, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return bool(case.claimed_by_id and case.claimed_by_id != user.pk and case.claim_expires_at
+                and case.claim_expires_at > now)
+
+
+def queue_list(*, q: str = "", rule: str = "", claimed: str = "", over_sla: bool = False,
+               user: AbstractBaseUser | None = None) -> QuerySet[Case]:
+    """Queued cases, highest priority first: score plus age (MODERATION_AGE_WEIGHT points per hour)."""
+    hours = RawSQL("EXTRACT(EPOCH FROM (now() - moderation_case.queued_at)) / 3600.0", [])
+    cases = (
+        Case.objects.filter(status=CaseStatus.QUEUED).select_related("claimed_by")
+        .annotate(priority=ExpressionWrapper(F("score") + hours * settings.MODERATION_AGE_WEIGHT,
+                                             output_field=FloatField()))
+        .order_by("-priority", "queued_at")
+    )
+    if q:
+        cases = cases.filter(Q(title__icontains=q) | Q(author__username__icontains=q) | Q(article_id__icontains=q))
+    if rule:
+        cases = cases.filter(findings__contains=[{"rule": rule}])
+    now = timezone.now()
+    if claimed == "mine" and user is not None:
+        cases = cases.filter(claimed_by=user, claim_expires_at__gt=now)
+    elif claimed == "unclaimed":
+        cases = cases.filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now))
+    if over_sla:
+        cases = cases.filter(queued_at__lt=now - sla())
+    return cases
+
+
+def sla() -> timedelta:
+    return timedelta(minutes=settings.MODERATION_SLA_MINUTES)
+
+
+@dataclass(frozen=True)
+class AuthorRecord:
+    approved: int
+    rejected: int
+    queued: int
+
+
+def author_record(*, author_id: str) -> AuthorRecord:
+    counts = Case.objects.filter(author_id=author_id).aggregate(
+        approved=Count("pk", filter=Q(status=CaseStatus.APPROVED)),
+        rejected=Count("pk", filter=Q(status=CaseStatus.REJECTED)),
+        queued=Count("pk", filter=Q(status=CaseStatus.QUEUED)),
+    )
+    return AuthorRecord(**counts)
+
+
+def last_approved(*, case: Case) -> Case | None:
+    return (Case.objects.filter(article_id=case.article_id, status=CaseStatus.APPROVED, revision__lt=case.revision)
+            .order_by("-revision").first())
+
+
+def case_diff(*, case: Case) -> list[tuple[str, str]]:
+    """(kind, line) of a unified diff of title, summary and body against the last approved revision.
+
+    kind is "add", "del", "hunk" or "same"; an empty list means there is no approved revision.
+    """
+    base = last_approved(case=case)
+    if base is None:
+        return []
+    old = [f"# {base.title}", "", *base.summary.splitlines(), "", *base.body.splitlines()]
+    new = [f"# {case.title}", "", *case.summary.splitlines(), "", *case.body.splitlines()]
+    lines = difflib.unified_diff(old, new, f"r{base.revision}", f"r{case.revision}", lineterm="", n=2)
+    kinds = {"+": "add", "-": "del", "@": "hunk"}
+    return [(kinds.get(line[:1], "same"), line) for line in list(lines)[2:]]
+
+
+def reason_codes_active() -> QuerySet[ReasonCode]:
+    return ReasonCode.objects.filter(active=True)
+
+
+def live_articles() -> QuerySet[LiveArticle]:
+    return LiveArticle.objects.filter(live=True)

@@ -1,47 +1,126 @@
-"""article.submitted opens one case per revision; duplicates and older revisions change nothing."""
+"""From a real article.submitted on the wire to the moderation.* event in the outbox, with the default rules."""
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from config.eventbus.envelope import Event
-from config.eventbus.inbox import APPLIED, DUPLICATE, message_apply
-from moderation.handlers import EVENT_HANDLERS
-from moderation.models import Case
+from config.eventbus.contracts import envelope_validate
+from config.eventbus.inbox import APPLIED, DUPLICATE
+from config.eventbus.models import OutboxMessage
+from moderation.models import AuditEntry, Case, CaseStatus, LiveArticle
+from moderation.tests.factories import CLEAN_BODY, CaseFactory, author, published, submitted, unpublished
 
 pytestmark = pytest.mark.django_db
 
 
-def _submitted(*, article_id: str, revision: int) -> bytes:
-    event = Event(
-        type="article.submitted", source="publishing", subject=f"article/{article_id}",
-        correlationid=str(uuid.uuid4()), dataschema="urn:contract:article.submitted:v1",
-        data={"article_id": article_id, "revision": revision, "title": f"Title r{revision}", "summary": "",
-              "body": "Body", "tags": [], "author": {"id": str(uuid.uuid4()), "username": "ada",
-                                                   "display_name": "Ada"},
-              "submitted_at": "2026-11-25T10:00:00Z"},
-    )
-    return json.dumps(event.to_dict()).encode()
-
-
-def test_a_submission_opens_a_case() -> None:
+def test_clean_text_by_a_known_author_is_approved(apply, emitted, trusted) -> None:
     article_id = str(uuid.uuid4())
-    assert message_apply(_submitted(article_id=article_id, revision=1), EVENT_HANDLERS).kind == APPLIED
-    case = Case.objects.get()
-    assert (str(case.article_id), case.revision, case.title) == (article_id, 1, "Title r1")
+    correlation = str(uuid.uuid4())
+    assert apply(submitted(article_id=article_id, by=trusted, correlation_id=correlation)).kind == APPLIED
+    [(kind, data)] = emitted()
+    assert kind == "moderation.approved"
+    assert data["article_id"] == article_id and data["revision"] == 1 and data["score"] == 0
+    assert data["decided_by"] == {"kind": "auto", "id": None, "name": "automatic rules"}
+    row = OutboxMessage.objects.get()
+    assert row.correlation_id == uuid.UUID(correlation)  # the flow's id carries on
+    case = Case.objects.get(article_id=article_id)
+    assert case.status == CaseStatus.APPROVED
+    assert AuditEntry.objects.get(case=case).action == "approved"
 
 
-def test_a_duplicate_submission_changes_nothing() -> None:
-    body = _submitted(article_id=str(uuid.uuid4()), revision=1)
-    message_apply(body, EVENT_HANDLERS)
-    assert message_apply(body, EVENT_HANDLERS).kind == DUPLICATE
-    assert Case.objects.count() == 1
-
-
-def test_an_older_revision_arriving_late_changes_nothing() -> None:
+def test_a_banned_term_is_rejected_with_where_it_was(apply, emitted, trusted) -> None:
     article_id = str(uuid.uuid4())
-    message_apply(_submitted(article_id=article_id, revision=2), EVENT_HANDLERS)
-    assert message_apply(_submitted(article_id=article_id, revision=1), EVENT_HANDLERS).kind == APPLIED
+    apply(submitted(article_id=article_id, by=trusted, body=CLEAN_BODY + " Get v1agra here."))
+    [(kind, data)] = emitted()
+    assert kind == "moderation.rejected"
+    [reason] = data["reasons"]
+    assert reason["code"] == "spam_terms" and "v1agra" in reason["message"]
+    start = CLEAN_BODY.index("Kitchen") + len(CLEAN_BODY) + 5
+    assert reason["where"] == [{"field": "body", "start": start, "end": start + 6, "text": "v1agra"}]
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor_kind, entry.rules) == ("rejected", "auto", ["spam_terms"])
+
+
+@pytest.mark.parametrize("why", ["new author", "borderline"])
+def test_borderline_or_new_goes_to_a_human(apply, emitted, trusted, why: str) -> None:
+    by, body = (author(), CLEAN_BODY) if why == "new author" else (trusted, CLEAN_BODY.upper())
+    article_id = str(uuid.uuid4())
+    apply(submitted(article_id=article_id, by=by, body=body))
+    [(kind, data)] = emitted()
+    assert kind == "moderation.review_requested"
+    assert {"new author": "new_author", "borderline": "shouting"}[why] in [r["code"] for r in data["reasons"]]
+    assert Case.objects.get(article_id=article_id).status == CaseStatus.QUEUED
+
+
+def test_emitted_events_are_valid_envelopes(apply, trusted) -> None:
+    apply(submitted(by=trusted))
+    envelope_validate(json.loads(OutboxMessage.objects.get().body))
+
+
+def test_a_duplicate_submission_changes_nothing(apply, emitted) -> None:
+    raw = submitted()
+    apply(raw)
+    assert apply(raw).kind == DUPLICATE
+    assert Case.objects.count() == 1 and len(emitted()) == 1
+
+
+def test_an_older_revision_arriving_late_changes_nothing(apply, emitted) -> None:
+    article_id = str(uuid.uuid4())
+    apply(submitted(article_id=article_id, revision=2))
+    assert apply(submitted(article_id=article_id, revision=1)).kind == APPLIED
     assert list(Case.objects.values_list("revision", flat=True)) == [2]
+    assert len(emitted()) == 1
+
+
+def test_a_newer_revision_closes_the_queued_older_one(apply, emitted) -> None:
+    article_id = str(uuid.uuid4())
+    apply(submitted(article_id=article_id, revision=1))
+    apply(submitted(article_id=article_id, revision=2))
+    statuses = dict(Case.objects.values_list("revision", "status"))
+    assert statuses == {1: CaseStatus.CLOSED, 2: CaseStatus.QUEUED}
+
+
+def test_a_resubmission_of_rejected_content_under_a_new_article_is_flagged(apply, emitted, trusted) -> None:
+    spam = CLEAN_BODY + " Now with casino bonus codes."
+    apply(submitted(by=trusted, body=spam))
+    apply(submitted(by=trusted, body=spam.replace("casino bonus", "great")))
+    (_, first), (kind, second) = emitted()
+    assert kind == "moderation.review_requested"
+    assert [r["code"] for r in second["reasons"]] == ["near_duplicate"]
+
+
+def test_published_and_unpublished_keep_the_live_list(apply) -> None:
+    article_id = str(uuid.uuid4())
+    apply(published(article_id=article_id))
+    assert LiveArticle.objects.get().live
+    apply(unpublished(article_id=article_id))
+    assert not LiveArticle.objects.get().live
+
+
+def test_an_unpublished_article_closes_its_open_case(apply) -> None:
+    case = CaseFactory()
+    apply(published(article_id=str(case.article_id)))
+    apply(unpublished(article_id=str(case.article_id), reason="deleted"))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED
+    assert AuditEntry.objects.get(case=case).note == "article unpublished (deleted)"
+
+
+def test_an_old_published_event_does_not_bring_an_article_back(apply) -> None:
+    article_id = str(uuid.uuid4())
+    apply(published(article_id=article_id, revision=2))
+    apply(unpublished(article_id=article_id, revision=2))
+    apply(published(article_id=article_id, revision=1))
+    row = LiveArticle.objects.get()
+    assert (row.live, row.revision) == (False, 2)
+
+
+def test_a_late_unpublished_event_leaves_a_later_submission_alone(apply) -> None:
+    case = CaseFactory()
+    apply(unpublished(article_id=str(case.article_id), at=timezone.now() - timedelta(hours=1)))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.QUEUED

@@ -1,0 +1,79 @@
+"""Run the rules over a submission and decide: approve, review or reject."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from moderation.rules import content, history
+from moderation.rules.types import (
+    APPROVE,
+    REJECT,
+    REVIEW,
+    Finding,
+    History,
+    RuleSpec,
+    Submission,
+    Thresholds,
+    Verdict,
+)
+
+Check = Callable[[RuleSpec, Submission, History], Iterator[Finding]]
+
+
+def _text_only(check: Callable[[RuleSpec, Submission], Iterator[Finding]]) -> Check:
+    return lambda rule, sub, _history: check(rule, sub)
+
+
+# One check per rule kind; the Rule model's kind choices come from these keys.
+CHECKS: dict[str, Check] = {
+    "banned_terms": _text_only(content.banned_terms),
+    "link_limit": _text_only(content.link_limit),
+    "blocked_domains": _text_only(content.blocked_domains),
+    "min_length": _text_only(content.min_length),
+    "max_length": _text_only(content.max_length),
+    "shouting": _text_only(content.shouting),
+    "near_duplicate": history.near_duplicate,
+    "new_author": history.new_author,
+    "submission_rate": history.submission_rate,
+}
+
+
+def rules_run(rules: Iterable[RuleSpec], sub: Submission, hist: History) -> list[Finding]:
+    """Every finding of every rule; a rule's weight counts once however often it fires."""
+    findings: list[Finding] = []
+    for rule in rules:
+        check = CHECKS.get(rule.kind)
+        if check is None:
+            continue
+        for index, found in enumerate(check(rule, sub, hist)):
+            findings.append(found if index == 0 else _without_score(found))
+    return findings
+
+
+def _without_score(found: Finding) -> Finding:
+    return Finding(**{**found.to_dict(), "score": 0.0})
+
+
+def verdict_of(findings: list[Finding], thresholds: Thresholds) -> Verdict:
+    score = round(sum(f.score for f in findings), 4)
+    actions = {f.action for f in findings}
+    if REJECT in actions or score >= thresholds.reject:
+        outcome = REJECT
+    elif REVIEW in actions or score >= thresholds.review:
+        outcome = REVIEW
+    else:
+        outcome = APPROVE
+    return Verdict(outcome=outcome, score=score, findings=tuple(findings))
+
+
+def evaluate(rules: Iterable[RuleSpec], sub: Submission, hist: History, thresholds: Thresholds) -> Verdict:
+    return verdict_of(rules_run(rules, sub, hist), thresholds)
+
+
+def reasons_of(findings: Iterable[Finding]) -> list[dict]:
+    """One reason per rule that fired, for the event: code, the author-facing message, and where."""
+    reasons: dict[str, dict] = {}
+    for found in findings:
+        reason = reasons.setdefault(found.rule, {"code": found.rule, "message": found.message, "where": []})
+        if found.field:
+            reason["where"].append({"field": found.field, "start": found.start, "end": found.end, "text": found.match})
+    return list(reasons.values())

@@ -1,0 +1,75 @@
+"""One decision on a case: status, audit entry and event, in the caller's transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from config.eventbus.outbox import publish
+from moderation.models import AuditAction, AuditEntry, Case, CaseStatus
+
+EVENT_OF = {
+    CaseStatus.APPROVED: "moderation.approved",
+    CaseStatus.REJECTED: "moderation.rejected",
+    CaseStatus.QUEUED: "moderation.review_requested",
+}
+AUDIT_OF = {
+    CaseStatus.APPROVED: AuditAction.APPROVED,
+    CaseStatus.REJECTED: AuditAction.REJECTED,
+    CaseStatus.QUEUED: AuditAction.REVIEW_REQUESTED,
+    CaseStatus.CLOSED: AuditAction.CLOSED,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # "auto" or "moderator"
+    name: str
+    user: AbstractBaseUser | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": str(self.user.pk) if self.user else None, "name": self.name}
+
+
+AUTO = Actor(kind="auto", name="automatic rules")
+
+
+def moderator(user: AbstractBaseUser) -> Actor:
+    return Actor(kind="moderator", name=user.get_username(), user=user)
+
+
+def iso(moment) -> str:
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def case_record_decision(*, case: Case, status: str, actor: Actor, reasons: list[dict], note: str = "") -> Case:
+    """Move the case to `status`, log it, and emit the matching moderation.* event (none for closed)."""
+    now = timezone.now()
+    case.status = status
+    case.claimed_by, case.claim_expires_at = None, None
+    if status == CaseStatus.QUEUED:
+        case.queued_at = now
+    else:
+        case.decided_at = now
+    case.save()
+    AuditEntry.objects.create(
+        case=case, article_id=case.article_id, revision=case.revision, action=AUDIT_OF[status],
+        actor_kind=actor.kind, actor=actor.user, actor_name=actor.name, score=case.score,
+        rules=sorted({f["rule"] for f in case.findings}),  # a moderator decides knowing what the rules found
+        reasons=reasons, note=note,
+    )
+    event_type = EVENT_OF.get(status)
+    if event_type:
+        data: dict[str, Any] = {"article_id": str(case.article_id), "revision": case.revision,
+                                "score": case.score, "reasons": reasons}
+        if status == CaseStatus.QUEUED:
+            data["queued_at"] = iso(now)
+        else:
+            data |= {"decided_by": actor.to_dict(), "decided_at": iso(now)}
+        if note:
+            data["note"] = note
+        publish(event_type, subject=f"article/{case.article_id}", data=data, correlation_id=str(case.correlation_id))
+    return case
+

@@ -1,0 +1,73 @@
+"""Moderation's list of live articles, and takedowns of them."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from config.eventbus.outbox import publish
+from moderation.models import AuditAction, AuditEntry, LiveArticle
+from moderation.services.cases import cases_close
+from moderation.services.decisions import iso, moderator
+from moderation.services.errors import ModerationError, NotLive
+from moderation.services.queue import reasons_for
+
+
+def _newer(row: LiveArticle | None, revision: int, at: datetime) -> bool:
+    """Events of one revision come in pairs (published, then unpublished): time breaks the tie."""
+    return row is None or (revision, at) >= (row.revision, row.changed_at)
+
+
+@transaction.atomic
+def live_article_publish(*, article_id: str, revision: int, title: str, url: str, author: dict,
+                         published_at: datetime) -> bool:
+    row = LiveArticle.objects.select_for_update().filter(pk=article_id).first()
+    if not _newer(row, revision, published_at):
+        return False
+    LiveArticle.objects.update_or_create(article_id=article_id, defaults=dict(
+        revision=revision, title=title, url=url, author=author, live=True, changed_at=published_at,
+        takedown_requested_at=None))
+    return True
+
+
+@transaction.atomic
+def live_article_unpublish(*, article_id: str, revision: int, reason: str, unpublished_at: datetime) -> bool:
+    """The article is gone: forget it as live and close its pending cases."""
+    row = LiveArticle.objects.select_for_update().filter(pk=article_id).first()
+    # Only cases submitted before it: a late unpublished event must not close a later resubmission.
+    cases_close(article_id=article_id, note=f"article unpublished ({reason})", submitted_before=unpublished_at)
+    if row is None or not _newer(row, revision, unpublished_at):
+        return False
+    row.live, row.revision, row.changed_at = False, revision, unpublished_at
+    row.save(update_fields=["live", "revision", "changed_at"])
+    return True
+
+
+@transaction.atomic
+def takedown_request(*, article_id: str, reason: str, user: AbstractBaseUser, note: str = "") -> LiveArticle:
+    """Ask publishing to take a live article down (moderation.takedown); it answers with article.unpublished."""
+    try:
+        article_id = str(uuid.UUID(str(article_id)))
+    except ValueError as exc:
+        raise NotLive("no such article") from exc
+    row = LiveArticle.objects.select_for_update().filter(pk=article_id, live=True).first()
+    if row is None:
+        raise NotLive("this article is not live")
+    if row.takedown_requested_at is not None:
+        raise ModerationError(f"a takedown was requested at {row.takedown_requested_at:%Y-%m-%d %H:%M} UTC already")
+    first = reasons_for([reason], note)
+    message = note or first[0]["message"]
+    now = timezone.now()
+    row.takedown_requested_at = now
+    row.save(update_fields=["takedown_requested_at"])
+    actor = moderator(user)
+    AuditEntry.objects.create(article_id=row.article_id, revision=row.revision, action=AuditAction.TAKEDOWN,
+                              actor_kind=actor.kind, actor=user, actor_name=actor.name,
+                              reasons=[{"code": reason, "message": message}], note=note)
+    publish("moderation.takedown", subject=f"article/{row.article_id}", data={
+        "article_id": str(row.article_id), "reason": {"code": reason, "message": message},
+        "decided_by": actor.to_dict(), "decided_at": iso(now)})
+    return row
