@@ -7,7 +7,7 @@ SERVICES := publishing moderation notifications search_indexer
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672/platform_test
 PYTEST := $(PY) -m pytest
 
-.PHONY: run test bench install preflight migrate topology asyncapi clean-venv
+.PHONY: run test bench bench-search install preflight migrate topology asyncapi clean-venv
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ bench: install
 	EVENTBUS_TEST_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/platform_bench \
 	EVENTBUS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/eventbus_bench \
 	$(PY) -m bench.eventbus_bench $(BENCH_ARGS)
+
+bench-search: install
+	$(PY) bin/preflight.py run
+	DJANGO_SETTINGS_MODULE=search_indexer.settings \
+	SEARCH_INDEXER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/search_bench \
+	$(PY) -m search_indexer.bench $(BENCH_ARGS)
 
 asyncapi: install
 	@for s in $(SERVICES); do DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py asyncapi || exit 1; done

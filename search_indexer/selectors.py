@@ -1,2 +1,190 @@
-"""Reads of search_indexer."""
+"""Reads of search_indexer: the active generation, searches with ranking, snippets and suggestions."""
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramSimilarity
+from django.db.models import Count, F, FloatField, Q, QuerySet, Value, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Left, NullIf
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from search_indexer.models import SEARCH_CONFIG, Document, Generation, GenerationStatus, Term
+from search_indexer.text import clean
+
+# ts_rank weights in the order D, C, B, A: body (C) counts a fifth of a title (A) hit.
+RANK_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
+# A small bonus that fades with age (0.1 today, 0.05 after 30 days): it orders results of similar
+# relevance by recency but cannot lift a body-only match (<= ~0.2) above a title match (>= ~0.6).
+# date_part (double precision), not extract (numeric): numeric arithmetic on every match costs milliseconds.
+# greatest(0, ...): a published_at ahead of this clock (skew) must not divide by zero or go negative.
+RECENCY = RawSQL("0.1 / (1 + greatest(0, date_part('epoch', now() - published_at)) / 2592000.0)", [],
+                 output_field=FloatField())
+# Control characters cannot occur in indexed text (text.clean removes them), so they mark highlights safely.
+START, STOP = "\x02", "\x03"
+WORD = re.compile(r"[^\W\d_]{3,}")
+# The first match's words come first; short enough for a results page.
+HEADLINE_OPTIONS = {"max_words": 35, "min_words": 15, "max_fragments": 2, "fragment_delimiter": " … "}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article_id: str
+    title: str
+    url: str
+    snippet: SafeString
+    rank: float
+    tags: list[str]
+    author: dict
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    count: int
+    page: int
+    page_size: int
+    results: list[SearchHit] = field(default_factory=list)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.page_size))
+
+
+def generation_active() -> int:
+    """The generation searches read; 1 until a rebuild switched (also in a database that lost the row)."""
+    number = Generation.objects.filter(status=GenerationStatus.ACTIVE).values_list("number", flat=True).first()
+    return number or 1
+
+
+def generations_writable() -> tuple[int, int | None]:
+    """(active, building): events keep both up to date so the switch loses nothing."""
+    rows = dict(
+        Generation.objects.filter(status__in=[GenerationStatus.ACTIVE, GenerationStatus.BUILDING]).values_list(
+            "status", "number"
+        )
+    )
+    return rows.get(GenerationStatus.ACTIVE, 1), rows.get(GenerationStatus.BUILDING)
+
+
+def rebuild_current() -> Generation | None:
+    return Generation.objects.filter(status=GenerationStatus.BUILDING).first()
+
+
+def _filtered(*, generation: int, tags: list[str], author: str, date_from: date | None, date_to: date | None) -> QuerySet:
+    documents = Document.objects.filter(generation=generation, live=True)
+    if tags:
+        documents = documents.filter(tags__contains=tags)
+    if author:
+        documents = documents.filter(Q(author_username=author) | Q(author_id=author) if _is_uuid(author)
+                                     else Q(author_username=author))
+    if date_from:
+        documents = documents.filter(published_at__gte=_day_start(date_from))
+    if date_to:  # inclusive: the whole of that day
+        documents = documents.filter(published_at__lt=_day_start(date_to) + timedelta(days=1))
+    return documents
+
+
+def document_search(
+    *,
+    q: str = "",
+    tags: list[str] | None = None,
+    author: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    page_size: int = 10,
+) -> SearchResults:
+    """Live documents of the active generation matching the websearch query `q` (any input is valid)."""
+    # Control characters (NUL above all) are no words, and PostgreSQL refuses NUL in text.
+    q, author, tags = clean(q).strip(), clean(author).strip(), [clean(tag) for tag in tags or []]
+    documents = _filtered(generation=generation_active(), tags=tags, author=author,
+                          date_from=date_from, date_to=date_to)
+    query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG) if q else None
+    if query is not None:
+        documents = documents.filter(search_vector=query).annotate(
+            rank=SearchRank(F("head_vector"), query, weights=RANK_WEIGHTS) + RECENCY
+        ).order_by("-rank", "-published_at", "id")
+    else:
+        documents = documents.annotate(rank=RECENCY).order_by("-published_at", "id")
+    offset = (page - 1) * page_size
+    if query is None:
+        # Newest first walks the (generation, published_at) index and stops after one page; the count is index-only.
+        count = documents.count()
+        ranked = list(documents.values("id", "rank")[offset:offset + page_size])
+    else:
+        # Every match is read once anyway to rank it, so the total rides along (a window count) instead of a
+        # second pass; only ids and ranks, so the window's buffer stays in memory.
+        ranked = list(documents.annotate(total=Window(Count("id"))).values("id", "rank", "total")[offset:offset + page_size])
+        count = ranked[0]["total"] if ranked else (documents.count() if page > 1 else 0)
+    details = _page_details(ids=[row["id"] for row in ranked], query=query)
+    hits = [
+        SearchHit(
+            article_id=str(doc["article_id"]), title=doc["title"], url=doc["url"], snippet=_highlighted(doc["snippet"]),
+            rank=round(float(row["rank"]), 6), tags=doc["tags"], published_at=doc["published_at"],
+            author={"id": str(doc["author_id"]) if doc["author_id"] else None, "username": doc["author_username"],
+                    "display_name": doc["author_name"]},
+        )
+        for row in ranked
+        # A document pruned between the two queries (a rebuild switched just now) is left out, not an error.
+        if (doc := details.get(row["id"])) is not None
+    ]
+    suggestion = term_suggestion(q=q) if q and count == 0 else None
+    return SearchResults(count=count, page=page, page_size=page_size, results=hits, suggestion=suggestion)
+
+
+def _page_details(*, ids: list[int], query: SearchQuery | None) -> dict[int, dict]:
+    """Fields and highlighted fragments of one page of results: ts_headline is the costliest part of a search."""
+    if query is None:
+        snippet = Left(Coalesce(NullIf("summary", Value("")), "body"), 240)
+    else:
+        snippet = SearchHeadline(RawSQL("summary || ' ' || body", []), query, config=SEARCH_CONFIG, start_sel=START,
+                                 stop_sel=STOP, **HEADLINE_OPTIONS)
+    rows = Document.objects.filter(id__in=ids).annotate(snippet=snippet).values(
+        "id", "article_id", "title", "url", "tags", "author_id", "author_username", "author_name", "published_at",
+        "snippet")
+    return {row["id"]: row for row in rows}
+
+
+def _highlighted(text: str) -> SafeString:
+    """Escape everything, then turn the markers (which escaping leaves alone) into <mark>."""
+    return mark_safe(escape(text).replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S308 - escaped above
+
+
+def term_suggestion(*, q: str, min_similarity: float = 0.3) -> str | None:
+    """The query with each unknown word replaced by the most similar known one, if that finds anything."""
+    words = {word.lower() for word in WORD.findall(q)}
+    if not words:
+        return None
+    known = set(Term.objects.filter(word__in=words).values_list("word", flat=True))
+    replacements = {}
+    for word in sorted(words - known):
+        best = (
+            Term.objects.filter(word__trigram_similar=word)
+            .annotate(similarity=TrigramSimilarity("word", word))
+            .filter(similarity__gte=min_similarity)
+            .order_by("-similarity", "word")
+            .values_list("word", flat=True)
+            .first()
+        )
+        if best:
+            replacements[word] = best
+    if not replacements:
+        return None
+    suggestion = WORD.sub(lambda match: replacements.get(match.group(0).lower(), match.group(0)), q)
+    query = SearchQuery(suggestion, search_type="websearch", config=SEARCH_CONFIG)
+    found = Document.objects.filter(generation=generation_active(), live=True, search_vector=query).exists()
+    return suggestion if found else None
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def _is_uuid(value: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", value))

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from config.settings import *  # noqa: F403
-from config.settings import BASE_APPS, service_celery, service_database, service_eventbus
+from config.settings import BASE_APPS, env, service_celery, service_database, service_eventbus
 
 SERVICE_NAME = "search_indexer"
 WEB_PORT = 8004
 
-INSTALLED_APPS = [*BASE_APPS, "search_indexer"]
+INSTALLED_APPS = [*BASE_APPS, "django.contrib.postgres", "search_indexer"]
 ROOT_URLCONF = "search_indexer.urls"
 WSGI_APPLICATION = "search_indexer.wsgi.application"
 DATABASES = {"default": service_database(SERVICE_NAME)}
@@ -16,3 +16,11 @@ globals().update(service_celery(SERVICE_NAME))
 SESSION_COOKIE_NAME = "search_indexer_sessionid"
 CSRF_COOKIE_NAME = "search_indexer_csrftoken"
 SPECTACULAR_SETTINGS = {"TITLE": "Search indexer API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+
+# A rebuild switches to its new generation when publishing has sent as many snapshots as it announced, or
+# (when it does not announce a count) once no snapshot arrived for this long; `manage.py reindex --finish` forces it.
+SEARCH_REBUILD_QUIET_SECONDS = env.int("SEARCH_REBUILD_QUIET_SECONDS", default=60)
+SEARCH_PAGE_SIZE = 10
+CELERY_BEAT_SCHEDULE = {
+    "search-rebuild-finish-if-quiet": {"task": "search_indexer.tasks.rebuild_finish_if_quiet", "schedule": 15.0},
+}

@@ -55,8 +55,8 @@ class Service:
 
     def start(self, *command: str) -> subprocess.Popen:
         log = (self.logs / f"{self.name}-{command[0]}-{len(self.processes)}.log").open("wb")
-        if command[0] == "gunicorn":
-            argv = [str(Path(sys.executable).with_name("gunicorn")), *command[1:]]
+        if command[0] in ("gunicorn", "celery"):
+            argv = [str(Path(sys.executable).with_name(command[0])), *command[1:]]
         else:
             argv = [sys.executable, "manage.py", *command]
         process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -69,6 +69,14 @@ class Service:
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: _answers(f"{url}/healthz"), what=f"{self.name} web on {port}")
         return url
+
+    def run_all(self) -> str:
+        """Every long-running process of the service, as `make run` starts them; returns the web URL."""
+        self.start("relay")
+        self.start("consume")
+        self.start("celery", "-A", "config.celery", "worker", "-n", f"{self.name}-e2e@%h", "-Q", f"{self.name}.tasks",
+                   "--concurrency", "1", "--loglevel", "INFO")
+        return self.web()
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with psycopg.connect(f"{DB_HOST}/{self.database}") as conn:

@@ -39,7 +39,8 @@ def test_a_submitted_article_reaches_moderation_over_the_bus(platform) -> None:
         (article["id"],)), what="moderation's case")
     assert case[:3] == ("On choreography", 1, "No *orchestrator*.")
     [(event_id, correlation)] = publishing.query(
-        "SELECT event_id::text, correlation_id::text FROM eventbus_outboxmessage WHERE event_type = 'article.submitted'")
+        "SELECT event_id::text, correlation_id::text FROM eventbus_outboxmessage "
+        "WHERE event_type = 'article.submitted' AND subject = %s", (f"article/{article['id']}",))
     assert case[3] == correlation
     assert moderation.query("SELECT event_type FROM eventbus_inboxmessage WHERE event_id = %s", (event_id,)) == [
         ("article.submitted",)]

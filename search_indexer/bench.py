@@ -1,0 +1,201 @@
+"""Search latency over generated articles: p50/p95/p99 of a fixed query mix (a benchmark, not a test).
+
+    DJANGO_SETTINGS_MODULE=search_indexer.settings \
+    SEARCH_INDEXER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/search_bench \
+    .venv/bin/python -m search_indexer.bench [--articles 100000] [--rounds 30] [--reload]
+
+Creates and migrates its own database (never point it at a real one: it replaces the documents), loads
+the articles with COPY once (reused by later runs with the same --articles), then times the same
+`document_search` the API and the page call, and the API itself over HTTP-less Django requests.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "search_indexer.settings")
+os.environ.setdefault("SEARCH_INDEXER_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/search_bench")
+
+COMMON = ("data system service event search index query article python postgres design team code cloud "
+          "network security user model test build release deploy cache queue message stream api web").split()
+SEED = 20261125
+
+
+def database_create() -> None:
+    """CREATE DATABASE if missing, from the maintenance database of the same server."""
+    import psycopg
+
+    url = urlparse(os.environ["SEARCH_INDEXER_DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def vocabulary(rng: random.Random, size: int = 20000) -> list[str]:
+    """Pronounceable made-up words after a few real ones, most frequent first (Zipf-like use below)."""
+    onsets = "b c d f g h k l m n p r s t v w z br st tr pl gr ch sh".split()
+    vowels, codas = "a e i o u ai ea io".split(), "n r s t l m nd st ck".split()
+    words, seen = list(COMMON), set(COMMON)
+    while len(words) < size:
+        word = "".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(rng.randint(1, 3))) + rng.choice(codas)
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def articles(count: int):
+    rng = random.Random(SEED)
+    words = vocabulary(rng)
+    # Zipf-Mandelbrot: like English once stop words are gone, the most common word is in ~1 article in 4.
+    weights = [1 / (rank + 100) for rank in range(len(words))]
+    cumulative = []
+    total = 0.0
+    for weight in weights:
+        total += weight
+        cumulative.append(total)
+
+    def draw(k: int) -> list[str]:
+        return rng.choices(words, cum_weights=cumulative, k=k)
+
+    sentences = [" ".join(draw(rng.randint(8, 16))).capitalize() + "." for _ in range(8000)]
+    tags = words[:40] + [f"topic{n}" for n in range(60)]
+    authors = [(str(uuid.UUID(int=rng.getrandbits(128))), f"author{n}", f"Author {n}") for n in range(500)]
+    start = datetime(2023, 11, 1, tzinfo=UTC)  # three years up to the day of the benchmark's fixed data
+    for n in range(count):
+        author = authors[int(rng.paretovariate(1.2)) % len(authors)]
+        published = start + timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
+        title = " ".join(draw(rng.randint(4, 9))).capitalize()
+        article_tags = sorted(set(rng.choices(tags, k=rng.randint(1, 4))))
+        yield (
+            1, str(uuid.UUID(int=rng.getrandbits(128))), 1, published, True, title,
+            " ".join(rng.choices(sentences, k=2)), " ".join(rng.choices(sentences, k=rng.randint(8, 20))),
+            article_tags, " ".join(article_tags), author[0], author[1], author[2], f"article-{n}",
+            f"/articles/article-{n}/", published, published,
+        )
+
+
+COLUMNS = ("generation, article_id, revision, changed_at, live, title, summary, body, tags, tags_text, author_id, "
+           "author_username, author_name, slug, url, published_at, indexed_at")
+
+
+def load(count: int) -> None:
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE search_indexer_document, search_indexer_term")
+        # Building the GIN index once after the load is several times faster than maintaining it row by row.
+        cursor.execute("DROP INDEX IF EXISTS search_document_vector")
+    raw = connection.connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY search_indexer_document ({COLUMNS}) FROM STDIN") as copy:
+        for row in articles(count):
+            copy.write_row(row)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE INDEX search_document_vector ON search_indexer_document USING gin (search_vector) WHERE live")
+        cursor.execute("""
+            INSERT INTO search_indexer_term (word)
+            SELECT DISTINCT w FROM search_indexer_document,
+                 regexp_split_to_table(lower(title || ' ' || summary || ' ' || tags_text), '[^[:alpha:]]+') AS w
+            WHERE length(w) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING""")
+    # What autovacuum does for a running service: statistics, and the visibility map for index-only counts.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE search_indexer_document")
+        cursor.execute("VACUUM ANALYZE search_indexer_term")
+    print(f"loaded {count} articles in {time.perf_counter() - started:.1f}s")
+
+
+def query_mix(words: list[str]) -> list[tuple[str, dict]]:
+    """Fixed: common, medium and rare words, phrases, or, -word, filters, deep pages, a typo, browsing."""
+    common, medium, rare = words[2], words[300], words[5000]
+    return [
+        ("common word", {"q": common}),
+        ("medium word", {"q": medium}),
+        ("rare word", {"q": rare}),
+        ("two words", {"q": f"{common} {medium}"}),
+        ("phrase", {"q": f'"{words[3]} {words[4]}"'}),
+        ("or", {"q": f"{medium} or {words[301]}"}),
+        ("-word", {"q": f"{medium} -{common}"}),
+        ("tag filter", {"q": words[5], "tags": ["topic7"]}),
+        ("author filter", {"q": words[6], "author": "author3"}),
+        ("date range", {"q": words[7], "date_from": datetime(2025, 3, 1).date(), "date_to": datetime(2025, 3, 31).date()}),
+        ("page 5", {"q": words[8], "page": 5}),
+        ("typo (suggestion)", {"q": words[400][:-1] + "qx"}),
+        ("no query (newest)", {"q": ""}),
+        ("no query, tag", {"q": "", "tags": ["topic3"]}),
+    ]
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--reload", action="store_true", help="load the articles even if they are there")
+    args = parser.parse_args()
+
+    database_create()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from search_indexer.api import SearchApi
+    from search_indexer.models import Document
+    from search_indexer.selectors import document_search
+
+    call_command("migrate", verbosity=0)
+    if args.reload or Document.objects.filter(generation=1, live=True).count() != args.articles:
+        load(args.articles)
+    words = vocabulary(random.Random(SEED))
+    mix = query_mix(words)
+    for _, params in mix:  # warm caches, as a running service has them
+        document_search(**params)
+
+    timings: dict[str, list[float]] = {name: [] for name, _ in mix}
+    for _ in range(args.rounds):
+        for name, params in mix:
+            started = time.perf_counter()
+            document_search(**params)
+            timings[name].append((time.perf_counter() - started) * 1000)
+
+    SearchApi.throttle_classes = []  # measure the view, not the limiter
+    client, api = Client(), []
+    for _ in range(args.rounds):
+        for _, params in mix:
+            query = {"q": params["q"], "page": params.get("page", 1), "tag": params.get("tags", []),
+                     "author": params.get("author", "")}
+            started = time.perf_counter()
+            assert client.get("/api/search/", query).status_code == 200
+            api.append((time.perf_counter() - started) * 1000)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        version = cursor.fetchone()[0].split(" on ")[0]
+    print(f"{args.articles} articles, {args.rounds} rounds of {len(mix)} queries, {version}")
+    print(f"{'query':<20} {'hits':>7} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, params in mix:
+        print(f"{name:<20} {document_search(**params).count:>7} {statistics.median(timings[name]):>8.2f} "
+              f"{percentile(timings[name], 95):>8.2f}")
+    every = [sample for samples in timings.values() for sample in samples]
+    for label, samples in (("selector, all", every), ("API GET, all", api)):
+        print(f"{label:<20} p50 {percentile(samples, 50):.2f} ms  p95 {percentile(samples, 95):.2f} ms  "
+              f"p99 {percentile(samples, 99):.2f} ms  (n={len(samples)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The readers' search page: the same input and selector as the API, rendered by a template."""
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from search_indexer.api import SearchInputSerializer, search_arguments
+from search_indexer.selectors import document_search
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    form = SearchInputSerializer(data=request.GET)
+    results = document_search(**search_arguments(form.validated_data)) if form.is_valid() else None
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "search_indexer/search.html", {
+        "params": request.GET, "results": results, "errors": form.errors if results is None else {},
+        "query_without_page": params.urlencode(),
+    }, status=200 if results is not None else 400)
