@@ -24,7 +24,7 @@ migrate: preflight
 	@for s in $(SERVICES); do echo "== migrate $$s"; DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py migrate --noinput -v 0 || exit 1; done
 
 topology: preflight
-	@for s in $(SERVICES); do DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py topology | head -1 || exit 1; done
+	@for s in $(SERVICES); do echo "== topology $$s"; DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py topology || exit 1; done
 
 run: migrate topology
 	@echo "== starting every process of every service (Ctrl-C stops them all)"
