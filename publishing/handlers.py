@@ -67,8 +67,9 @@ def on_moderation_takedown(event: Event) -> None:
 
 
 def on_reindex_requested(event: Event) -> None:
-    count = articles_snapshot()
-    logger.info("answered %s id=%s with %d article.snapshot events", event.type, event.id, count)
+    rebuild_id = event.data["rebuild_id"]
+    count = articles_snapshot(rebuild_id=rebuild_id)
+    logger.info("answered %s id=%s (rebuild %s) with %d article.snapshot events", event.type, event.id, rebuild_id, count)
 
 
 def on_timeline_only(event: Event) -> None:

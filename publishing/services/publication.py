@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -147,11 +148,23 @@ def articles_publish_due(*, now: datetime | None = None) -> list[Article]:
 
 
 @transaction.atomic
-def articles_snapshot() -> int:
-    """One article.snapshot per live article, so a read model (the search index) can rebuild itself."""
+def articles_snapshot(*, rebuild_id: str | None = None) -> int:
+    """One article.snapshot per live article, so a read model (the search index) can rebuild itself.
+
+    Answering a rebuild (`rebuild_id` given), every snapshot also carries `rebuild_id` and `rebuild_total`,
+    the number of live articles, so the indexer can switch to the rebuilt index as soon as the last one
+    arrives. The count comes from the same query as the articles (a window over all rows, computed before
+    the first row is returned): an article published or unpublished meanwhile cannot make the count and
+    the snapshots sent disagree. Without a `rebuild_id` (by hand) neither field is sent: a count nobody can
+    tell apart from another rebuild's would make the indexer switch too early.
+    """
     count = 0
-    live = Article.objects.filter(live_revision__isnull=False).select_related("author__user").order_by("pk")
+    live = (Article.objects.filter(live_revision__isnull=False).select_related("author__user")
+            .annotate(live_total=Window(Count("pk"))).order_by("pk"))
     for article in live.iterator(chunk_size=500):
-        emit("article.snapshot", article=article, data=live_data(article))
+        data = live_data(article)
+        if rebuild_id is not None:
+            data |= {"rebuild_id": str(rebuild_id), "rebuild_total": article.live_total}
+        emit("article.snapshot", article=article, data=data)
         count += 1
     return count

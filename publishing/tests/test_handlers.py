@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from config.eventbus.envelope import utc_now_iso
 from config.eventbus.models import OutboxMessage
 from publishing.models import Article, TimelineEntry
-from publishing.services import article_submit, article_update
+from publishing.services import article_submit, article_unpublish, article_update
 from publishing.tests.factories import article_in, event_raw, moderation_raw
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +135,54 @@ def test_reindex_request_answers_one_snapshot_per_live_article(apply) -> None:
     assert sorted(s["data"]["article_id"] for s in snapshots) == sorted(str(a.pk) for a in live)
     assert all(s["data"]["revision"] == 1 for s in snapshots)
 
+
+
+def test_each_snapshot_of_a_rebuild_carries_its_id_and_the_number_of_live_articles(apply) -> None:
+    live = [article_in("published"), article_in("in_review", live=True), article_in("published")]
+    article_in("draft"), article_in("unpublished")
+    rebuild_id = str(uuid.uuid4())
+    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=rebuild_id))
+    data = [json.loads(row.body)["data"] for row in OutboxMessage.objects.filter(event_type="article.snapshot")]
+    assert len(data) == len(live)
+    assert all((d["rebuild_id"], d["rebuild_total"]) == (rebuild_id, len(live)) for d in data)
+
+
+def test_two_rebuilds_are_told_apart_by_their_ids(apply) -> None:
+    article_in("published")
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=first))
+    article_in("published")
+    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=second))
+    sent = [(s["data"]["rebuild_id"], s["data"]["rebuild_total"]) for s in _outbox("article.snapshot")]
+    assert sent == [(first, 1), (second, 2), (second, 2)]
+
+
+def test_a_reindex_with_nothing_live_sends_no_snapshot(apply) -> None:
+    article_in("draft")
+    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=str(uuid.uuid4())))
+    assert not _outbox("article.snapshot")
+
+
+def test_a_publication_after_an_unpublish_carries_its_own_later_published_at(article, apply) -> None:
+    apply(moderation_raw("moderation.approved", article_submit(article=article)))
+    article_unpublish(article=Article.objects.get(pk=article.pk))
+    apply(moderation_raw("moderation.approved", article_submit(article=Article.objects.get(pk=article.pk))))
+    first, again = (parse_datetime(e["data"]["published_at"]) for e in _outbox("article.published"))
+    [unpublished] = _outbox("article.unpublished")
+    assert first < parse_datetime(unpublished["data"]["unpublished_at"]) < again
+    assert Article.objects.get(pk=article.pk).published_at == again
+    # A rebuild afterwards sends the time of the publication that is live now.
+    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=str(uuid.uuid4())))
+    [snapshot] = _outbox("article.snapshot")
+    assert (snapshot["data"]["revision"], parse_datetime(snapshot["data"]["published_at"])) == (2, again)
+
+
+def test_a_takedown_then_a_new_approval_moves_published_at_forward(article, apply) -> None:
+    apply(moderation_raw("moderation.approved", article_submit(article=article)))
+    apply(moderation_raw("moderation.takedown", Article.objects.get(pk=article.pk)))
+    apply(moderation_raw("moderation.approved", article_submit(article=Article.objects.get(pk=article.pk))))
+    first, again = (parse_datetime(e["data"]["published_at"]) for e in _outbox("article.published"))
+    assert first < parse_datetime(_outbox("article.unpublished")[0]["data"]["unpublished_at"]) < again
 
 def test_the_timeline_collects_events_from_all_four_exchanges_in_order(article, apply) -> None:
     submitted = article_submit(article=article)
