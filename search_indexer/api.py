@@ -56,7 +56,8 @@ class HitOutputSerializer(serializers.Serializer):
 
 
 class SearchOutputSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Matching articles, counted up to a cap (see count_capped).")
+    count_capped = serializers.BooleanField(help_text='Counting stopped at the cap: at least `count` match ("1000+").')
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
     results = HitOutputSerializer(many=True)

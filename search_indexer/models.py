@@ -5,7 +5,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 # One text-search configuration for indexing and querying: they must agree or stems will not match.
@@ -44,6 +45,16 @@ class Generation(models.Model):
         return f"generation {self.number} ({self.status})"
 
 
+class TitleVector(Func):
+    """The title's (weight A) lexemes of head_vector: indexed as an expression (search_document_title), no column."""
+
+    function = "ts_filter"
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__("head_vector", RawSQL("""'{a}'::"char"[]""", []))
+
+
 class Document(models.Model):
     """An article as the index knows it; live=False is a tombstone that keeps late, older events out."""
 
@@ -73,8 +84,8 @@ class Document(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
-    # Title and summary/tags only: small enough to stay in the table row, so ranking thousands of matches
-    # need not fetch each full vector from TOAST. Bodies decide whether an article matches, not its order.
+    # Title and summary/tags only: small enough to stay in the table row, so telling the tiers of a match apart
+    # (selectors.tiers) need not fetch the full vector from TOAST.
     head_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("summary", "tags_text", weight="B", config=SEARCH_CONFIG),
@@ -89,6 +100,9 @@ class Document(models.Model):
         indexes = [
             # Partial on live: tombstones never match, and the newest-first listing can count from the index alone.
             GinIndex(fields=["search_vector"], name="search_document_vector", condition=Q(live=True)),
+            # The ranking tiers (selectors.tiers): title matches, then summary/tag matches, then the rest.
+            GinIndex(TitleVector(), name="search_document_title", condition=Q(live=True)),
+            GinIndex(fields=["head_vector"], name="search_document_head", condition=Q(live=True)),
             GinIndex(fields=["tags"], name="search_document_tags", condition=Q(live=True)),
             models.Index(fields=["generation", "-published_at"], name="search_document_recent", condition=Q(live=True)),
             models.Index(fields=["author_username"], name="search_document_author"),

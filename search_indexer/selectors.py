@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramSimilarity
-from django.db.models import Count, F, FloatField, Q, QuerySet, Value, Window
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, TrigramSimilarity
+from django.db.models import FloatField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Left, NullIf
 from django.utils import timezone
@@ -15,11 +16,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from search_indexer.models import SEARCH_CONFIG, Document, Generation, GenerationStatus, Term
 from search_indexer.text import clean
+from search_indexer.tiers import TIER_SCORES, count_capped, gin_scans, page_ids, tiers
 
-# ts_rank weights in the order D, C, B, A: body (C) counts a fifth of a title (A) hit.
-RANK_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
-# A small bonus that fades with age (0.1 today, 0.05 after 30 days): it orders results of similar
-# relevance by recency but cannot lift a body-only match (<= ~0.2) above a title match (>= ~0.6).
+# A small bonus that fades with age (0.1 today, 0.05 after 30 days), added to the tier's score in `rank`.
 # date_part (double precision), not extract (numeric): numeric arithmetic on every match costs milliseconds.
 # greatest(0, ...): a published_at ahead of this clock (skew) must not divide by zero or go negative.
 RECENCY = RawSQL("0.1 / (1 + greatest(0, date_part('epoch', now() - published_at)) / 2592000.0)", [],
@@ -46,6 +45,8 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchResults:
     count: int
+    # True when counting stopped at the cap: at least `count` articles match ("1000+").
+    count_capped: bool
     page: int
     page_size: int
     results: list[SearchHit] = field(default_factory=list)
@@ -106,48 +107,43 @@ def document_search(
     documents = _filtered(generation=generation_active(), tags=tags, author=author,
                           date_from=date_from, date_to=date_to)
     query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG) if q else None
-    if query is not None:
-        documents = documents.filter(search_vector=query).annotate(
-            rank=SearchRank(F("head_vector"), query, weights=RANK_WEIGHTS) + RECENCY
-        ).order_by("-rank", "-published_at", "id")
-    else:
-        documents = documents.annotate(rank=RECENCY).order_by("-published_at", "id")
+    if query is None:  # newest first walks the (generation, published_at) index and stops after one page
+        tiered, scores, matches = [documents.order_by("-published_at", "id")], (0.0,), documents
+    else:  # websearch_to_tsquery makes a negation only of "-word"
+        tiered, scores = tiers(documents, query=query, negated="-" in q), TIER_SCORES
+        matches = documents.filter(search_vector=query)
     offset = (page - 1) * page_size
-    if query is None:
-        # Newest first walks the (generation, published_at) index and stops after one page; the count is index-only.
-        count = documents.count()
-        ranked = list(documents.values("id", "rank")[offset:offset + page_size])
-    else:
-        # Every match is read once anyway to rank it, so the total rides along (a window count) instead of a
-        # second pass; only ids and ranks, so the window's buffer stays in memory.
-        ranked = list(documents.annotate(total=Window(Count("id"))).values("id", "rank", "total")[offset:offset + page_size])
-        count = ranked[0]["total"] if ranked else (documents.count() if page > 1 else 0)
-    details = _page_details(ids=[row["id"] for row in ranked], query=query)
+    with gin_scans() if query is not None else nullcontext():
+        ranked, total = page_ids(tiered, offset=offset, page_size=page_size)
+        # A page that saw every match knows the count; otherwise count up to a cap (exact counts read every match).
+        count, capped = (total, False) if total is not None else count_capped(matches, at_least=offset + page_size + 1)
+    details = _page_details(ids=[pk for pk, _ in ranked], query=query)
     hits = [
         SearchHit(
             article_id=str(doc["article_id"]), title=doc["title"], url=doc["url"], snippet=_highlighted(doc["snippet"]),
-            rank=round(float(row["rank"]), 6), tags=doc["tags"], published_at=doc["published_at"],
+            rank=round(scores[tier] + doc["recency"], 6), tags=doc["tags"], published_at=doc["published_at"],
             author={"id": str(doc["author_id"]) if doc["author_id"] else None, "username": doc["author_username"],
                     "display_name": doc["author_name"]},
         )
-        for row in ranked
+        for pk, tier in ranked
         # A document pruned between the two queries (a rebuild switched just now) is left out, not an error.
-        if (doc := details.get(row["id"])) is not None
+        if (doc := details.get(pk)) is not None
     ]
     suggestion = term_suggestion(q=q) if q and count == 0 else None
-    return SearchResults(count=count, page=page, page_size=page_size, results=hits, suggestion=suggestion)
+    return SearchResults(count=count, count_capped=capped, page=page, page_size=page_size, results=hits,
+                         suggestion=suggestion)
 
 
 def _page_details(*, ids: list[int], query: SearchQuery | None) -> dict[int, dict]:
-    """Fields and highlighted fragments of one page of results: ts_headline is the costliest part of a search."""
+    """Fields and highlighted fragments of one page of results: ts_headline and the bodies it reads, for 10 rows only."""
     if query is None:
         snippet = Left(Coalesce(NullIf("summary", Value("")), "body"), 240)
     else:
         snippet = SearchHeadline(RawSQL("summary || ' ' || body", []), query, config=SEARCH_CONFIG, start_sel=START,
                                  stop_sel=STOP, **HEADLINE_OPTIONS)
-    rows = Document.objects.filter(id__in=ids).annotate(snippet=snippet).values(
+    rows = Document.objects.filter(id__in=ids).annotate(snippet=snippet, recency=RECENCY).values(
         "id", "article_id", "title", "url", "tags", "author_id", "author_username", "author_name", "published_at",
-        "snippet")
+        "snippet", "recency")
     return {row["id"]: row for row in rows}
 
 
