@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import transaction
 
 from moderation.models import Case, CaseStatus
-from moderation.rules import APPROVE, REJECT, Submission, evaluate, reasons_of, shingles, sketch
+from moderation.rules import APPROVE, REJECT, REVIEW, Finding, Submission, Verdict, evaluate, reasons_of, shingles, sketch
 from moderation.selectors import history_for, rules_enabled, thresholds_get
 from moderation.services.decisions import AUTO, case_record_decision
 
@@ -49,7 +49,16 @@ def case_decide_automatically(*, case: Case) -> Case:
     case.findings = [f.to_dict() for f in verdict.findings]
     case.shingles = sorted(sketch(shingles(sub)))
     status = OUTCOME_STATUS.get(verdict.outcome, CaseStatus.QUEUED)
-    return case_record_decision(case=case, status=status, actor=AUTO, reasons=reasons_of(verdict.findings))
+    return case_record_decision(case=case, status=status, actor=AUTO, reasons=reasons_of(_told(verdict)))
+
+
+def _told(verdict: Verdict) -> list[Finding]:
+    """What the event's reasons list. An author acts on a rejection's reasons, and "a human reviews new
+    authors" is not something to act on: review-only findings stay on the case, out of a rejection."""
+    if verdict.outcome != REJECT:
+        return list(verdict.findings)
+    actionable = [found for found in verdict.findings if found.action != REVIEW]
+    return actionable or list(verdict.findings)
 
 
 def cases_close(*, article_id: str, note: str, below_revision: int | None = None,

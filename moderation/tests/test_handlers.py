@@ -45,6 +45,13 @@ def test_a_banned_term_is_rejected_with_where_it_was(apply, emitted, trusted) ->
     assert (entry.action, entry.actor_kind, entry.rules) == ("rejected", "auto", ["spam_terms"])
 
 
+def test_a_new_authors_rejection_lists_only_what_they_can_act_on(apply, emitted) -> None:
+    apply(submitted(by=author(), body=CLEAN_BODY + " Get v1agra here."))
+    [(kind, data)] = emitted()
+    assert kind == "moderation.rejected"
+    assert [reason["code"] for reason in data["reasons"]] == ["spam_terms"]
+
+
 @pytest.mark.parametrize("why", ["new author", "borderline"])
 def test_borderline_or_new_goes_to_a_human(apply, emitted, trusted, why: str) -> None:
     by, body = (author(), CLEAN_BODY) if why == "new author" else (trusted, CLEAN_BODY.upper())
