@@ -55,13 +55,18 @@ def _go_live(article: Article, now: datetime) -> None:
     emit("article.published", article=article, data=live_data(article), correlation_id=_flow_of(article))
 
 
-@transaction.atomic
-def article_review_start(*, article_id: Any, revision: int, reasons: list[dict]) -> Article:
+def _verdict_record(article_id: Any, revision: int, reasons: list[dict], action: Action) -> Article:
+    """A verdict that only moves the pending revision and keeps moderation's reasons."""
     article = _pending(article_id, revision)
-    status_move(article, transition_target(article, Action.REVIEW), timezone.now())
+    status_move(article, transition_target(article, action), timezone.now())
     article.reasons = reasons
     article.save()
     return article
+
+
+@transaction.atomic
+def article_review_start(*, article_id: Any, revision: int, reasons: list[dict]) -> Article:
+    return _verdict_record(article_id, revision, reasons, Action.REVIEW)
 
 
 @transaction.atomic
@@ -81,11 +86,7 @@ def article_approve(*, article_id: Any, revision: int, reasons: list[dict], now:
 
 @transaction.atomic
 def article_reject(*, article_id: Any, revision: int, reasons: list[dict]) -> Article:
-    article = _pending(article_id, revision)
-    status_move(article, transition_target(article, Action.REJECT), timezone.now())
-    article.reasons = reasons
-    article.save()
-    return article
+    return _verdict_record(article_id, revision, reasons, Action.REJECT)
 
 
 @transaction.atomic
