@@ -20,17 +20,23 @@ install: $(VENV)/.installed
 preflight: install
 	$(PY) bin/preflight.py run
 
+# var/run.env (written by preflight): each service migrates, and later runs, as its own database role.
 migrate: preflight
-	@for s in $(SERVICES); do echo "== migrate $$s"; DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py migrate --noinput -v 0 || exit 1; done
+	@set -a && . var/run.env && set +a && for s in $(SERVICES); do echo "== migrate $$s"; DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py migrate --noinput -v 0 || exit 1; done
 
+# Every producer's exchanges first, then every consumer's queues and bindings, before any process starts.
 topology: preflight
+	@for s in $(SERVICES); do DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py topology --exchanges || exit 1; done
 	@for s in $(SERVICES); do echo "== topology $$s"; DJANGO_SETTINGS_MODULE=$$s.settings $(PY) manage.py topology || exit 1; done
 
+# supervisord runs every Procfile process, restarting the ones that die; SCALE=N: N of every consumer and relay.
+SCALE ?= 1
 run: migrate topology
 	@echo "== starting every process of every service (Ctrl-C stops them all)"
 	@echo "   publishing http://127.0.0.1:8001  moderation http://127.0.0.1:8002"
 	@echo "   notifications http://127.0.0.1:8003  search_indexer http://127.0.0.1:8004"
-	$(VENV)/bin/honcho start -f Procfile
+	@echo "   processes: $(VENV)/bin/supervisorctl -c var/supervisord.conf status (restart|stop|start NAME)"
+	@set -a && . var/run.env && set +a && SCALE=$(SCALE) $(PY) bin/supervise.py
 
 test: install
 	$(PY) bin/preflight.py test

@@ -1,7 +1,9 @@
 """Make sure PostgreSQL and RabbitMQ answer (starting local ones if they are installed but down),
-then create what the platform needs on them: one database per service, and the test vhosts.
+then create what the platform needs on them: one database and one role per service (the role owns
+its database and only it may connect), one broker user per service with its permissions
+(bin/identities.py), and the test vhosts.
 
-    python bin/preflight.py run     # before `make run`
+    python bin/preflight.py run     # before `make run`; writes var/run.env (each service's database URL)
     python bin/preflight.py test    # before `make test`
 """
 from __future__ import annotations
@@ -16,9 +18,13 @@ from urllib.parse import urlparse
 
 import amqp
 import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import identities  # noqa: E402 - bin/identities.py, next to this file
 
 SERVICES = ("publishing", "moderation", "notifications", "search_indexer")
-TEST_VHOSTS = ("platform_test", "platform_test_bus", "platform_bench")
+TEST_VHOSTS = ("platform_test", "platform_test_bus", "platform_bench", "platform_drill")
 DB_HOST_URL = os.environ.get("DATABASE_HOST_URL", "postgres://postgres@127.0.0.1:5432")
 BROKER_URL = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -61,14 +67,73 @@ def _ensure(name: str, is_up, start_command: str, hint: str) -> None:
         sys.exit(f"{name} is not reachable; start it with: {hint}")
 
 
-def _databases() -> None:
+def database_roles(databases: dict[str, str], passwords: dict[str, str]) -> None:
+    """Each service's role owns its database, and its database only: nobody else may connect to it
+    (superusers aside), and every object in it belongs to the role."""
     with psycopg.connect(f"{DB_HOST_URL}/postgres", autocommit=True) as conn:
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
-        for service in SERVICES:
-            name = os.environ.get(f"{service.upper()}_DATABASE_URL", f"/{service}").rsplit("/", 1)[-1]
+        roles = {row[0] for row in conn.execute("SELECT rolname FROM pg_roles")}
+        for service, name in databases.items():
+            role, password = sql.Identifier(service), sql.Literal(passwords[service])
+            verb = "ALTER" if service in roles else "CREATE"
+            conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, password))
             if name not in existing:
-                conn.execute(f'CREATE DATABASE "{name}"')
-                print(f"created database {name}")
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), role))
+                print(f"created database {name} owned by {service}")
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), role))
+            conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("GRANT ALL ON DATABASE {} TO {}").format(sql.Identifier(name), role))
+    for service, name in databases.items():
+        with psycopg.connect(f"{DB_HOST_URL}/{name}", autocommit=True) as conn:
+            _own_everything(conn, service)
+
+
+# Objects a migration run as another user created: they move to the service's role.
+_FOREIGN_OBJECTS = """
+SELECT c.relkind, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND pg_get_userbyid(c.relowner) <> %s
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
+"""
+_KIND = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
+
+
+def _own_everything(conn: psycopg.Connection, role: str) -> None:
+    for kind, name in conn.execute(_FOREIGN_OBJECTS, [role]).fetchall():
+        conn.execute(sql.SQL("ALTER " + _KIND[kind] + " {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(role)))
+    functions = conn.execute("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                             "WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> %s "
+                             "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')",
+                             [role]).fetchall()
+    for (signature,) in functions:
+        conn.execute(sql.SQL("ALTER FUNCTION " + signature + " OWNER TO {}").format(sql.Identifier(role)))
+
+
+def _databases() -> None:
+    """The platform's databases and roles, and var/run.env with each service's URL as its own role."""
+    databases = {service: os.environ.get(f"{service.upper()}_DATABASE_URL", f"/{service}").rsplit("/", 1)[-1]
+                 for service in SERVICES}
+    found = identities.secrets_ensure("DATABASE")
+    passwords = {service: found[f"{service.upper()}_DATABASE_PASSWORD"] for service in SERVICES}
+    database_roles(databases, passwords)
+    host = urlparse(DB_HOST_URL)
+    lines = ["# Written by bin/preflight.py run: each service connects as its own role. make run loads it."]
+    for service, name in databases.items():
+        if os.environ.get(f"{service.upper()}_DATABASE_URL"):
+            continue
+        lines.append(f"{service.upper()}_DATABASE_URL=postgres://{service}:{passwords[service]}@"
+                     f"{host.hostname}:{host.port or 5432}/{name}")
+    run_env = Path(__file__).resolve().parent.parent / "var" / "run.env"
+    run_env.parent.mkdir(exist_ok=True)
+    run_env.write_text("\n".join(lines) + "\n")
+    run_env.chmod(0o600)
+
+
+def _broker_identities(vhosts: list[str]) -> None:
+    if not shutil.which("rabbitmqctl"):
+        print("rabbitmqctl not found: load the broker users with "
+              "`python bin/identities.py definitions --out defs.json` into your broker yourself")
+        return
+    identities.apply(vhosts)
 
 
 def _test_vhosts() -> None:
@@ -105,8 +170,10 @@ def main(mode: str) -> None:
             "rabbitmq-server -detached (or: docker compose up -d rabbitmq)")
     if mode == "run":
         _databases()
+        _broker_identities(["/"])
     else:
         _test_vhosts()
+        _broker_identities(list(TEST_VHOSTS))
         _chromium()
     (Path(__file__).resolve().parent.parent / "var").mkdir(exist_ok=True)
 

@@ -5,6 +5,12 @@ import os
 
 from celery import Celery
 
+# The celery command reads BROKER_URL (the platform's broker address) as if it were --broker and
+# puts it into CELERY_BROKER_URL, which would beat the service's own user and Celery vhost
+# (settings.CELERY_BROKER_URL). Only an explicit CELERY_BROKER_URL may override the settings.
+if os.environ.get("BROKER_URL") and os.environ.get("CELERY_BROKER_URL") == os.environ.get("BROKER_URL"):
+    del os.environ["CELERY_BROKER_URL"]
+
 app = Celery(os.environ.get("DJANGO_SETTINGS_MODULE", "service").split(".")[0])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import environ
+
+from config.eventbus.identities import celery_vhost
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# Passwords `bin/identities.py` generated for this checkout (git-ignored); the environment wins.
+SECRETS_FILE = Path(env.str("PLATFORM_SECRETS_FILE", default=str(BASE_DIR / "var" / "secrets.env")))
+if SECRETS_FILE.exists():
+    environ.Env.read_env(SECRETS_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 # A fixed local default keeps `make run` a one-command start; any real deployment sets SECRET_KEY.
@@ -97,11 +104,13 @@ REST_FRAMEWORK = {
     },
 }
 
+PROCESS_NAME = env.str("PROCESS_NAME", default="-")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # PROCESS_NAME (set by bin/supervise.py) tells the processes apart in `make run`'s one log stream.
+        "plain": {"format": f"%(asctime)s [{PROCESS_NAME}] %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -132,8 +141,29 @@ def service_database(service: str) -> dict:
 
 
 def service_broker_url(service: str) -> str:
-    """Each service may have its own RabbitMQ credentials: <SERVICE>_BROKER_URL, else BROKER_URL."""
-    return env.str(f"{service.upper()}_BROKER_URL", default=BROKER_URL)
+    """Each service talks to RabbitMQ as its own user, named after it: <SERVICE>_BROKER_URL, else
+    BROKER_URL's host and vhost with that user and <SERVICE>_BROKER_PASSWORD."""
+    return env.str(f"{service.upper()}_BROKER_URL", default="") or broker_url_as(service, BROKER_URL)
+
+
+def broker_url_as(service: str, url: str) -> str:
+    """`url` (host and vhost) with the service's own user and password, when the password is known."""
+    password = env.str(f"{service.upper()}_BROKER_PASSWORD", default="")
+    if not password:
+        return url  # the relay refuses to start, and consumers would dead-letter what it sends as forged
+    parsed = urlsplit(url)
+    netloc = f"{quote(service, safe='')}:{quote(password, safe='')}@{parsed.hostname}:{parsed.port or 5672}"
+    return urlunsplit((parsed.scheme, netloc, parsed.path, parsed.query, ""))
+
+
+def service_celery_broker_url(service: str) -> str:
+    """Celery of a service on a vhost of its own, so no service can reach another's workers."""
+    explicit = env.str(f"{service.upper()}_CELERY_BROKER_URL", default="")
+    if explicit:
+        return explicit
+    parsed = urlsplit(service_broker_url(service))
+    vhost = unquote(parsed.path[1:]) if parsed.path not in ("", "/") else "/"
+    return urlunsplit((parsed.scheme, parsed.netloc, "/" + quote(celery_vhost(vhost, service), safe=""), parsed.query, ""))
 
 
 def service_eventbus(service: str, *, handlers: str) -> dict:
@@ -148,17 +178,21 @@ def service_eventbus(service: str, *, handlers: str) -> dict:
         "RELAY_POLL_SECONDS": env.float("EVENTBUS_RELAY_POLL_SECONDS", default=5.0),
         "OUTBOX_RETENTION_SECONDS": env.float("EVENTBUS_OUTBOX_RETENTION_SECONDS", default=3600),
         "INBOX_RETENTION_DAYS": env.int("EVENTBUS_INBOX_RETENTION_DAYS", default=30),
+        "HOUSEKEEPING_SECONDS": env.float("EVENTBUS_HOUSEKEEPING_SECONDS", default=10.0),
     }
 
 
 def service_celery(service: str) -> dict:
     """Celery runs a service's own jobs on its own queue, never as the bus between services."""
     return {
-        "CELERY_BROKER_URL": service_broker_url(service),
+        "CELERY_BROKER_URL": service_celery_broker_url(service),
         "CELERY_TASK_DEFAULT_QUEUE": f"{service}.tasks",
         "CELERY_TASK_ACKS_LATE": True,
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
         "CELERY_BEAT_SCHEDULE_FILENAME": str(BASE_DIR / "var" / f"celerybeat-{service}"),
         "CELERY_TASK_ALWAYS_EAGER": env.bool("CELERY_TASK_ALWAYS_EAGER", default=False),
+        "CELERY_WORKER_LOG_FORMAT": f"[%(asctime)s: %(levelname)s/%(processName)s] [{PROCESS_NAME}] %(message)s",
+        "CELERY_WORKER_TASK_LOG_FORMAT": f"[%(asctime)s: %(levelname)s/%(processName)s] [{PROCESS_NAME}] "
+                                         "%(task_name)s[%(task_id)s]: %(message)s",
     }

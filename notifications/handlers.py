@@ -35,10 +35,21 @@ def _is_current(event: Event) -> bool:
     return revision_advance(stream=f"notify:{data['article_id']}", revision=data["revision"], allow_equal=True)
 
 
+def _live_mark(event: Event) -> bool:
+    """Record the event's revision as the live one; False when a later revision went live already.
+
+    A stream of its own, apart from the verdicts': a takedown of the live revision still counts while a
+    newer revision is in review (or was rejected), but one of a revision replaced since took nothing down.
+    """
+    data = event.data
+    return revision_advance(stream=f"notify-live:{data['article_id']}", revision=data["revision"], allow_equal=True)
+
+
 def on_article_published(event: Event) -> None:
     data = event.data
     article_remember(article_id=data["article_id"], author_id=data["author"]["id"], title=data["title"],
                      revision=data["revision"], url=data["url"])
+    _live_mark(event)
     if _is_current(event):
         author_notify(event=event, article_id=data["article_id"], author_id=data["author"]["id"])
 
@@ -54,7 +65,9 @@ def on_moderation_review_requested(event: Event) -> None:
 
 
 def on_moderation_takedown(event: Event) -> None:
-    author_notify(event=event, article_id=event.data["article_id"])
+    # Publishing ignores a takedown of a revision older than the live one: so does the author's mailbox.
+    if _live_mark(event):
+        author_notify(event=event, article_id=event.data["article_id"])
 
 
 EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
-from publishing.models import Article, ArticleStatus, Author, Revision, TimelineEntry
+from publishing.models import Article, ArticleStatus, Author, Revision, SnapshotRun, TimelineEntry
 from publishing.selectors import article_is_overdue, article_stands, articles_overdue
 from publishing.services import (
     TransitionNotAllowed,
@@ -215,3 +215,18 @@ class AuthorAdmin(admin.ModelAdmin):
                                 display_name=data["display_name"], preferences=data["preferences"])
         obj.pk, obj.user = created.pk, created.user
         obj._state.adding = False
+
+
+@admin.register(SnapshotRun)
+class SnapshotRunAdmin(admin.ModelAdmin):
+    """How far each answer to a search rebuild got; read-only: the worker sends them, beat resumes a stalled one."""
+
+    list_display = ["pk", "rebuild_id", "sent", "total", "started_at", "advanced_at", "finished_at"]
+    readonly_fields = ["rebuild_id", "total", "sent", "last_article_id", "cause", "started_at", "advanced_at",
+                       "finished_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

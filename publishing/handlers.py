@@ -17,7 +17,7 @@ from publishing.services import (
     article_reject,
     article_review_start,
     article_take_down,
-    articles_snapshot,
+    snapshot_run_start,
     timeline_record,
 )
 
@@ -63,13 +63,19 @@ def on_moderation_rejected(event: Event) -> None:
 def on_moderation_takedown(event: Event) -> None:
     data = event.data
     if _known_article(event):
-        _ignoring_stale(event, lambda: article_take_down(article_id=data["article_id"], reason=data["reason"]))
+        _ignoring_stale(event, lambda: article_take_down(
+            article_id=data["article_id"], revision=data["revision"], reason=data["reason"]))
 
 
 def on_reindex_requested(event: Event) -> None:
+    # Only records the run: the worker sends the snapshots in chunks, once this transaction commits.
     rebuild_id = event.data["rebuild_id"]
-    count = articles_snapshot(rebuild_id=rebuild_id)
-    logger.info("answered %s id=%s (rebuild %s) with %d article.snapshot events", event.type, event.id, rebuild_id, count)
+    run, started = snapshot_run_start(rebuild_id=rebuild_id)
+    if started:
+        logger.info("answering %s id=%s (rebuild %s): %s will send %d article.snapshot events",
+                    event.type, event.id, rebuild_id, run, run.total)
+    else:
+        logger.info("ignored %s id=%s: rebuild %s is answered by %s already", event.type, event.id, rebuild_id, run)
 
 
 def on_timeline_only(event: Event) -> None:

@@ -126,3 +126,36 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.type}"
+
+
+class SnapshotRun(models.Model):
+    """One answer to a search rebuild (or a snapshot by hand): its snapshots go out in chunks, by the worker.
+
+    `last_article_id` moves in the transaction that writes a chunk's snapshots, so a run that stopped
+    (a lost task, a crashed worker) goes on after the last chunk that committed and sends nobody twice.
+    """
+
+    rebuild_id = models.UUIDField(unique=True, null=True, blank=True,
+                                  help_text="From search.reindex_requested; empty for a run by hand, whose "
+                                            "snapshots carry no rebuild fields.")
+    total = models.PositiveIntegerField(help_text="Live articles when the run started: every snapshot's rebuild_total.")
+    sent = models.PositiveIntegerField(default=0)
+    last_article_id = models.UUIDField(null=True, blank=True,
+                                       help_text="The last article sent, in primary-key order; the next chunk starts after it.")
+    # The request's envelope without its data, so the snapshots stay in its flow (correlation and cause).
+    cause = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    advanced_at = models.DateTimeField(auto_now=True, help_text="The last chunk; beat resumes a run quiet for too long.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["advanced_at"], condition=models.Q(finished_at__isnull=True),
+                                name="publishing_snapshotrun_open")]
+
+    def __str__(self) -> str:
+        return f"snapshot run {self.pk} (rebuild {self.rebuild_id or 'by hand'})"
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None

@@ -18,9 +18,15 @@ CSRF_COOKIE_NAME = "publishing_csrftoken"
 SPECTACULAR_SETTINGS = {"TITLE": "Publishing API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
 
 # Beat wakes the scheduler every minute; the task publishes what is due and logs what is late.
+# It also resumes snapshot runs whose chunk task was lost (a worker crashed, the broker refused it).
 CELERY_BEAT_SCHEDULE = {
     "publish-due-articles": {"task": "publishing.publish_due_articles", "schedule": 60.0},
+    "resume-snapshot-runs": {"task": "publishing.resume_snapshot_runs", "schedule": 60.0},
 }
+# Answering a search rebuild: live articles per chunk (one transaction and one task each), and how long
+# a run may go without a chunk before beat resumes it. Kept under the indexer's quiet period
+# (SEARCH_REBUILD_QUIET_SECONDS, 60 s), after which it switches to what has arrived so far.
+PUBLISHING_SNAPSHOTS = {"CHUNK_SIZE": 500, "RESUME_AFTER_SECONDS": 30}
 
 # Each submission costs moderation work: authors get their own, tighter budget for it.
 REST_FRAMEWORK = {

@@ -122,7 +122,8 @@ def _purge_queues(service: Service) -> None:
     conn = broker_connect(BROKER_URL, name="e2e-setup")
     try:
         channel = conn.channel()
-        for queue in (service.name, f"{service.name}.dead", *(f"{service.name}.retry.{n}" for n in range(1, 5))):
+        for queue in (service.name, f"{service.name}.dead", f"{service.name}.unroutable",
+                      *(f"{service.name}.retry.{n}" for n in range(1, 5))):
             try:
                 channel.queue_purge(queue)
             except amqp.exceptions.NotFound:
@@ -139,6 +140,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ser
     for service in services.values():
         _recreate_database(service.database)
         service.manage("migrate", "--noinput", "-v", "0")
+        service.manage("topology", "--exchanges")
+    for service in services.values():
         service.manage("topology")
         _purge_queues(service)
     yield services

@@ -9,6 +9,8 @@ from django.template.response import TemplateResponse
 
 from config.eventbus.broker import CONNECTION_ERRORS
 from config.eventbus.deadletters import (
+    DEAD,
+    UNROUTABLE,
     deadletter_list,
     deadletter_purge,
     deadletter_replay,
@@ -18,6 +20,7 @@ from config.eventbus.models import (
     InboxMessage,
     OutboxMessage,
     UnroutableEvent,
+    UnroutableLetter,
 )
 from config.eventbus.registry import service_topology
 
@@ -53,13 +56,17 @@ class UnroutableEventAdmin(ReadOnlyAdmin):
 class DeadLetterAdmin(admin.ModelAdmin):
     """Lists `<service>.dead` straight from RabbitMQ; replay and purge act on the selected messages."""
 
+    which = DEAD
+    label = "Dead letters"
+    replay_help = "Replay sends a message back into the service's queue for a fresh set of tries."
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        where = {"broker_url": settings.EVENTBUS["BROKER_URL"], "topology": service_topology()}
+        where = {"broker_url": settings.EVENTBUS["BROKER_URL"], "topology": service_topology(), "which": self.which}
         if request.method == "POST":
             return self._act(request, where)
         try:
@@ -69,7 +76,9 @@ class DeadLetterAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Dead letters in {where['topology'].dead_queue}",
+            "title": f"{self.label} in {where['topology'].service}.{self.which}",
+            "label": self.label,
+            "replay_help": self.replay_help,
             "letters": letters,
             "error": error,
             "can_act": self.has_change_permission(request),
@@ -82,10 +91,19 @@ class DeadLetterAdmin(admin.ModelAdmin):
         ids = set(request.POST.getlist("message_id"))
         if action == "replay" and self.has_change_permission(request) and ids:
             count = deadletter_replay(**where, message_ids=ids)
-            self.message_user(request, f"Replayed {count} dead letter(s) into {where['topology'].queue}.")
+            self.message_user(request, f"Replayed {count} message(s) from {where['topology'].service}.{self.which}.")
         elif action == "purge" and self.has_delete_permission(request) and ids:
             count = deadletter_purge(**where, message_ids=ids)
-            self.message_user(request, f"Purged {count} dead letter(s).", messages.WARNING)
+            self.message_user(request, f"Purged {count} message(s).", messages.WARNING)
         else:
-            self.message_user(request, "Select dead letters and an action you are allowed to take.", messages.ERROR)
+            self.message_user(request, "Select messages and an action you are allowed to take.", messages.ERROR)
         return HttpResponseRedirect(request.path)
+
+
+@admin.register(UnroutableLetter)
+class UnroutableLetterAdmin(DeadLetterAdmin):
+    """Lists `<service>.unroutable`: events of this service that no queue was bound for."""
+
+    which = UNROUTABLE
+    label = "Unroutable events"
+    replay_help = "Replay publishes an event again on the exchange it came by, for whoever is bound by now."

@@ -36,7 +36,7 @@ class Window:
 class ConfirmingPublisher:
     """Publishes windows with the mandatory flag; several windows may await their confirms at once."""
 
-    def __init__(self, connection: amqp.Connection, *, app_id: str, confirm_timeout: float = 30.0) -> None:
+    def __init__(self, connection: amqp.Connection, *, app_id: str, user_id: str, confirm_timeout: float = 30.0) -> None:
         self.connection = connection
         # With connection.blocked negotiated, py-amqp reads the socket before every single publish.
         # A blocked broker shows here as confirms that do not come (ConfirmTimeout, then a retry),
@@ -48,6 +48,7 @@ class ConfirmingPublisher:
         self.channel.events["basic_nack"].add(self._on_nack)
         self.channel.events["basic_return"].add(self._on_return)
         self.app_id = app_id
+        self.user_id = user_id  # RabbitMQ checks it is the connection's user: consumers rely on it
         self.confirm_timeout = confirm_timeout
         self._next_tag = 0
         self._pending: dict[int, tuple[Window, str]] = {}
@@ -62,9 +63,11 @@ class ConfirmingPublisher:
             window, event_id = entry
             window.pending.discard(tag)
             if event_id in self._returned:
+                # Confirmed, but no queue took it: not sent.
                 self._returned.discard(event_id)
                 window.returned.add(event_id)
-            (window.acked if acked else window.nacked).add(event_id)
+            else:
+                (window.acked if acked else window.nacked).add(event_id)
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         self._settle(delivery_tag, multiple, acked=True)
@@ -93,6 +96,7 @@ class ConfirmingPublisher:
                     correlation_id=message.correlation_id,
                     type=message.event_type,
                     app_id=self.app_id,
+                    user_id=self.user_id,
                     timestamp=now,
                 ),
                 exchange=exchange_of(message.event_type),

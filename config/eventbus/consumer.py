@@ -2,7 +2,12 @@
 
 Deliveries are buffered and applied one at a time from the main loop, so waiting for a publish
 confirm (to a retry or dead queue) never re-enters a handler. A message is acked only after its
-transaction committed, or after it was safely moved to a retry or dead queue.
+transaction committed, or after it was safely moved to a retry or dead queue (a forward the
+broker returns is a failure: nothing is acked, the connection and topology are made anew).
+
+Only events the producer of their type sent are applied: the sender is RabbitMQ's validated
+`user_id` (config/eventbus/senders.py); anything else is dead-lettered at once as `forged`.
+A redelivered message is handled alone, its start committed first (config/eventbus/attempts.py).
 """
 from __future__ import annotations
 
@@ -16,16 +21,30 @@ from datetime import UTC, datetime
 import amqp
 from django.db import connection
 
+from config.eventbus.attempts import CRASH_LIMIT, attempt_clear, attempt_start, message_key
 from config.eventbus.broker import (
     CONNECTION_ERRORS,
     Topology,
     broker_connect,
     broker_keepalive,
+    broker_user_of,
+    publish_mandatory,
     topology_declare,
 )
-from config.eventbus.inbox import APPLIED, DUPLICATE, POISON, DatabaseUnavailable, Outcome, inbox_prune, message_apply
+from config.eventbus.housekeeping import ATTEMPTS_PRUNE, INBOX_PRUNE, Housekeeper, Sweep
+from config.eventbus.inbox import (
+    APPLIED,
+    DUPLICATE,
+    FORGED,
+    POISON,
+    DatabaseUnavailable,
+    Outcome,
+    database_call,
+    message_apply,
+)
 from config.eventbus.lifecycle import Backoff, Stopper
 from config.eventbus.registry import Handler
+from config.eventbus.senders import ORIGINAL_USER, forwarded_properties, sender_of, sender_problem
 
 log = logging.getLogger("eventbus.consumer")
 
@@ -55,8 +74,10 @@ class Consumer:
         handlers: Mapping[str, Handler],
         prefetch: int,
         stopper: Stopper,
+        dsn: str,
         inbox_retention_days: int = 30,
         heartbeat: int = 30,
+        housekeeping_seconds: float = 10.0,
     ) -> None:
         self.topology = topology
         self.heartbeat = heartbeat
@@ -65,7 +86,11 @@ class Consumer:
         self.handlers = handlers
         self.prefetch = prefetch
         self.stopper = stopper
-        self.inbox_retention_days = inbox_retention_days
+        self.user = broker_user_of(broker_url)
+        self.housekeeper = Housekeeper(dsn=dsn, stopper=stopper, interval=housekeeping_seconds,
+                                       name=f"{topology.service} inbox clean-up", sweeps=[
+            Sweep("applied inbox rows", INBOX_PRUNE, (inbox_retention_days,)),
+            Sweep("delivery attempts", ATTEMPTS_PRUNE)])
         self.connection: amqp.Connection | None = None
         self.out: amqp.Channel | None = None
         self.buffer: collections.deque[amqp.Message] = collections.deque()
@@ -74,11 +99,11 @@ class Consumer:
         self._last_tag, self._unacked = 0, 0
         self._applied_lines: list[str] = []
         self.handled = 0
-        self._last_prune = 0.0
 
     def run_forever(self) -> None:
         backoff = Backoff()
         log.info("consumer for %s starting on queue %s", self.topology.service, self.topology.queue)
+        self.housekeeper.start()
         while not self.stopper.stopping:
             try:
                 self._connect()
@@ -124,7 +149,6 @@ class Consumer:
                 self._flush_acks()
                 if not self._pull(timeout=self.tick):
                     broker_keepalive(self.connection)
-                    self._prune()
 
     def _pull(self, *, timeout: float) -> bool:
         """Read one delivery (or other frame) into the buffer; False when none came in time."""
@@ -135,7 +159,26 @@ class Consumer:
         return True
 
     def _handle(self, message: amqp.Message) -> None:
-        outcome = self._apply(message.body)
+        if message.delivery_info.get("redelivered"):
+            self._handle_alone(message)
+        else:
+            self._settle(message, self._apply(message))
+
+    def _handle_alone(self, message: amqp.Message) -> None:
+        """A redelivery may be the message that crashed the consumer: earlier ones are acked first,
+        its start is committed, and after CRASH_LIMIT starts it goes to the dead queue unapplied."""
+        self._flush_acks()
+        key = message_key(message)
+        starts = self._with_database(lambda: database_call(attempt_start, key))
+        if starts > CRASH_LIMIT:
+            error = f"delivered {starts} times and never finished: it crashes the consumer"
+            self._settle(message, Outcome(POISON, None, error=error, error_line=error))
+        else:
+            self._settle(message, self._apply(message))
+        self._flush_acks()
+        self._with_database(lambda: database_call(attempt_clear, key))
+
+    def _settle(self, message: amqp.Message, outcome: Outcome) -> None:
         event = outcome.event
         message_id = message.properties.get("message_id")
         ids = f"id={event.id} correlation={event.correlationid}" if event else f"message_id={message_id}"
@@ -143,10 +186,10 @@ class Consumer:
         attempt = int(headers.get("x-attempt", 0)) + 1
         if outcome.kind in (APPLIED, DUPLICATE):
             self._applied_lines.append(f"  {outcome.kind} {event.type} {ids}")
-        elif outcome.kind == POISON:
-            log.error("dead-lettered at once %s: %s", ids, outcome.error)
+        elif outcome.kind in (POISON, FORGED):
+            log.error("dead-lettered at once (%s) %s: %s", outcome.kind, ids, outcome.error)
             self._forward(message, self.topology.dead_queue, dead_letter_headers(
-                service=self.topology.service, reason="poison", outcome=outcome, attempts=attempt,
+                service=self.topology.service, reason=outcome.kind, outcome=outcome, attempts=attempt,
                 origin=self._origin(message, headers)))
         elif attempt < self.topology.max_attempts:
             delay = self.topology.retry_delays[attempt - 1]
@@ -191,18 +234,24 @@ class Consumer:
         }
 
     def _forward(self, message: amqp.Message, queue: str, headers: dict) -> None:
-        """Publish a copy to one of our queues and wait for the confirm before the original is acked."""
-        properties = {k: v for k, v in message.properties.items() if k != "application_headers"}
-        properties["delivery_mode"] = 2
-        copy = amqp.Message(message.body, application_headers=headers, **properties)
-        self.out.basic_publish_confirm(copy, exchange="", routing_key=queue, confirm_timeout=30)
+        """Publish a copy to one of our queues through our retry exchange, mandatory and confirmed,
+        before the original is acked. The copy is sent as us; the original sender rides along."""
+        properties, forwarded = forwarded_properties(message, own_user=self.user)
+        copy = amqp.Message(message.body, application_headers={**headers, ORIGINAL_USER: forwarded[ORIGINAL_USER]},
+                            **properties)
+        publish_mandatory(self.out, copy, exchange=self.topology.retry_exchange, routing_key=queue)
 
-    def _apply(self, body: bytes) -> Outcome:
-        """Apply, and while the database is down wait for it (keeping the message) instead of failing it."""
+    def _apply(self, message: amqp.Message) -> Outcome:
+        sender = sender_of(message, own_user=self.user)
+        return self._with_database(lambda: message_apply(
+            message.body, self.handlers, verify=lambda event: sender_problem(event, sender)))
+
+    def _with_database(self, work):
+        """Run `work`, and while the database is down wait for it (keeping the message) instead of failing it."""
         backoff = Backoff()
         while True:
             try:
-                return message_apply(body, self.handlers)
+                return work()
             except DatabaseUnavailable as exc:
                 delay = backoff.next()
                 log.warning("database unavailable (%s); holding the message, retrying in %.1fs", exc, delay)
@@ -212,13 +261,3 @@ class Consumer:
                     if self.stopper.wait(min(self.tick, delay)):
                         raise Stopping from exc
                     broker_keepalive(self.connection)
-
-    def _prune(self) -> None:
-        if time.monotonic() - self._last_prune < 60:
-            return
-        self._last_prune = time.monotonic()
-        try:
-            inbox_prune(older_than_days=self.inbox_retention_days)
-        except Exception as exc:  # noqa: BLE001 - pruning is housekeeping; the next round tries again
-            log.warning("inbox pruning failed: %s", exc)
-            connection.close()

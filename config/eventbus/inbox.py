@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import psycopg
@@ -17,12 +17,7 @@ CLAIM = """
 INSERT INTO eventbus_inboxmessage (event_id, event_type, correlation_id, processed_at)
 VALUES (%s, %s, %s, now()) ON CONFLICT (event_id) DO NOTHING RETURNING 1
 """
-DELETE_OLD = """
-DELETE FROM eventbus_inboxmessage WHERE event_id IN (
-    SELECT event_id FROM eventbus_inboxmessage WHERE processed_at < now() - %s * interval '1 day' LIMIT %s)
-"""
-
-APPLIED, DUPLICATE, POISON, FAILED = "applied", "duplicate", "poison", "failed"
+APPLIED, DUPLICATE, POISON, FAILED, FORGED = "applied", "duplicate", "poison", "failed", "forged"
 
 
 class DatabaseUnavailable(Exception):
@@ -53,20 +48,20 @@ def inbox_claim(event: Event) -> bool:
     return row is not None
 
 
-def inbox_prune(*, older_than_days: int, batch: int = 1000) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(DELETE_OLD, [older_than_days, batch])
-        return cursor.rowcount
+def message_apply(raw: bytes | str, handlers: Mapping[str, Handler],
+                  verify: Callable[[Event], str | None] | None = None) -> Outcome:
+    """Apply once; raises DatabaseUnavailable when the database, not the message, is the problem.
 
-
-def message_apply(raw: bytes | str, handlers: Mapping[str, Handler]) -> Outcome:
-    """Apply once; raises DatabaseUnavailable when the database, not the message, is the problem."""
+    `verify` says why the event cannot be trusted (the consumer checks its sender), or None.
+    """
     try:
         doc = envelope_decode(raw)
         envelope_validate(doc)
     except (UndecodableMessage, ContractViolation) as exc:
         return _failure(POISON, exc)
     event = Event.from_dict(doc)
+    if verify is not None and (problem := verify(event)) is not None:
+        return Outcome(FORGED, event, error=problem, error_line=problem[:500])
     handler = handlers.get(event.type)
     if handler is None:
         return Outcome(POISON, event, error=f"no handler for {event.type}", error_line=f"no handler for {event.type}")
@@ -81,6 +76,16 @@ def message_apply(raw: bytes | str, handlers: Mapping[str, Handler]) -> Outcome:
             raise DatabaseUnavailable(str(exc)) from exc
         return _failure(FAILED, exc, event)
     return Outcome(APPLIED, event)
+
+
+def database_call(work: Callable, *args):
+    """`work(*args)`, with a lost database raised as DatabaseUnavailable."""
+    try:
+        return work(*args)
+    except Exception as exc:
+        if _is_database_outage(exc):
+            raise DatabaseUnavailable(str(exc)) from exc
+        raise
 
 
 # SQLSTATEs of a connection that was lost or refused: connection exceptions (class 08) and the

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 
 class OutboxMessage(models.Model):
@@ -13,16 +14,20 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=200)
     correlation_id = models.UUIDField()
     body = models.TextField(help_text="The CloudEvents JSON exactly as it goes on the wire.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    available_at = models.DateTimeField(auto_now_add=True, help_text="Not retried before this time.")
+    # The database's clock, like every other time the relay compares (`available_at <= now()`).
+    created_at = models.DateTimeField(db_default=Now())
+    available_at = models.DateTimeField(db_default=Now(), help_text="Not retried before this time.")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    parked_at = models.DateTimeField(
+        null=True, blank=True, help_text="The relay cannot send this row (reason in last_error); it waits for an operator.")
 
     class Meta:
         ordering = ["id"]
         indexes = [
-            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="eventbus_outbox_pending"),
+            models.Index(fields=["id"], condition=Q(sent_at__isnull=True, parked_at__isnull=True),
+                         name="eventbus_outbox_due"),
             models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="eventbus_outbox_sent"),
         ]
 
@@ -59,10 +64,29 @@ class UnroutableEvent(models.Model):
     last_seen_at = models.DateTimeField(null=True)
 
 
+class DeliveryAttempt(models.Model):
+    """Starts of a redelivered message, committed before its handler runs (config/eventbus/attempts.py)."""
+
+    message_key = models.CharField(max_length=210, primary_key=True)
+    starts = models.PositiveIntegerField()
+    first_started_at = models.DateTimeField()
+    last_started_at = models.DateTimeField()
+
+
 class DeadLetter(models.Model):
     """No table: the admin's handle on the messages waiting in the service's `<service>.dead` queue."""
 
     class Meta:
         managed = False
         verbose_name = "dead letter"
+        default_permissions = ("view", "change", "delete")
+
+
+class UnroutableLetter(models.Model):
+    """No table: the admin's handle on the events waiting in `<service>.unroutable` (no queue took them)."""
+
+    class Meta:
+        managed = False
+        verbose_name = "unroutable event (queued)"
+        verbose_name_plural = "unroutable events (queued)"
         default_permissions = ("view", "change", "delete")

@@ -17,22 +17,37 @@ from dataclasses import dataclass
 import amqp
 import psycopg
 
-from config.eventbus.broker import CONNECTION_ERRORS, broker_connect, broker_keepalive
+from config.eventbus.broker import (
+    CONNECTION_ERRORS,
+    Topology,
+    broker_connect,
+    broker_keepalive,
+    broker_user_of,
+    exchanges_declare,
+)
 from config.eventbus.confirms import (
     ConfirmingPublisher,
     ConfirmTimeout,
     OutgoingMessage,
     Window,
 )
+from config.eventbus.contracts import ContractViolation, envelope_validate, producer_of
+from config.eventbus.envelope import UndecodableMessage, envelope_decode
+from config.eventbus.housekeeping import OUTBOX_PRUNE, Housekeeper, Sweep
+from config.eventbus.identities import broker_user
 from config.eventbus.lifecycle import Backoff, Stopper
 
 log = logging.getLogger("eventbus.relay")
 
 CLAIM = """
 SELECT id, event_id::text, event_type, correlation_id::text, body FROM eventbus_outboxmessage
-WHERE sent_at IS NULL AND available_at <= now()
+WHERE sent_at IS NULL AND parked_at IS NULL AND available_at <= now()
 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
 """
+PARK = "UPDATE eventbus_outboxmessage SET parked_at = now(), last_error = %s WHERE id = %s"
+# One relay of a service publishes at a time (the others stand by): events leave in outbox order.
+LEADER_LOCK = "SELECT pg_try_advisory_lock(%s)"
+LEADER_KEY = 0x6576_6274  # "evbt"
 MARK_SENT = "UPDATE eventbus_outboxmessage SET sent_at = now() WHERE id = ANY(%s)"
 # Doubling back-off for rows the broker refused, capped at five minutes.
 MARK_FAILED = """
@@ -40,16 +55,31 @@ UPDATE eventbus_outboxmessage SET attempts = attempts + 1, last_error = %s,
     available_at = now() + least(power(2, attempts), 300) * interval '1 second'
 WHERE id = ANY(%s)
 """
+# A return means the alternate exchange itself is missing: the row is not sent, it goes again.
 COUNT_UNROUTABLE = """
 INSERT INTO eventbus_unroutableevent (event_type, count, last_event_id, last_seen_at)
 VALUES (%s, %s, %s, now())
 ON CONFLICT (event_type) DO UPDATE SET count = eventbus_unroutableevent.count + EXCLUDED.count,
     last_event_id = EXCLUDED.last_event_id, last_seen_at = now()
 """
-DELETE_SENT = """
-DELETE FROM eventbus_outboxmessage WHERE id IN (
-    SELECT id FROM eventbus_outboxmessage WHERE sent_at < now() - %s * interval '1 second' LIMIT %s)
-"""
+
+
+class WrongIdentity(RuntimeError):
+    """The relay would send as a broker user consumers do not trust for this service's events."""
+
+
+def row_problem(service: str, event_id: str, event_type: str, body: str) -> str | None:
+    """Why an outbox row cannot go out as it is (it is parked with this reason), or None."""
+    try:
+        if producer_of(event_type) != service:
+            return f"{service} does not produce {event_type}"
+        doc = envelope_decode(body)
+        envelope_validate(doc)
+    except (ContractViolation, UndecodableMessage) as exc:
+        return f"{type(exc).__name__}: {exc}"[:2000]
+    if doc["id"] != event_id or doc["type"] != event_type:
+        return f"the body is event {doc['id']} of type {doc['type']}, the row says {event_id} of type {event_type}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -73,6 +103,7 @@ class Relay:
         retention_seconds: float,
         stopper: Stopper,
         heartbeat: int = 30,
+        housekeeping_seconds: float = 10.0,
     ) -> None:
         self.service = service
         self.heartbeat = heartbeat
@@ -89,11 +120,20 @@ class Relay:
         self.amqp: amqp.Connection | None = None
         self.publisher: ConfirmingPublisher | None = None
         self.sent_total = 0
-        self._last_cleanup = 0.0
+        self.parked_total = 0
+        self.leader = False
+        self.user = broker_user_of(broker_url)
+        if self.user != broker_user(service):
+            raise WrongIdentity(f"the relay of {service} connects as {self.user!r}; consumers only trust "
+                                f"{service}'s events from broker user {broker_user(service)!r} (see <SERVICE>_BROKER_URL)")
+        self.housekeeper = Housekeeper(dsn=dsn, stopper=stopper, interval=housekeeping_seconds,
+                                       name=f"{service} outbox clean-up", sweeps=[
+            Sweep("sent outbox rows", OUTBOX_PRUNE, (retention_seconds,))])
 
     def run_forever(self) -> None:
         backoff = Backoff()
         log.info("relay for %s starting", self.service)
+        self.housekeeper.start()
         while not self.stopper.stopping:
             try:
                 self._connect()
@@ -110,13 +150,14 @@ class Relay:
     def _connect(self) -> None:
         if self.db is None or self.db.closed:
             self.db = psycopg.connect(self.dsn, autocommit=True)
+            self.leader = False  # a session-level lock: it went with the old connection
             self.db.execute("LISTEN eventbus_outbox")
             self.work = [psycopg.connect(self.dsn) for _ in range(2)]
             self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.service}-relay-db")
         if self.amqp is None:
             self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay", heartbeat=self.heartbeat)
-            self.amqp.channel().exchange_declare(f"{self.service}.events", "topic", durable=True, auto_delete=False)
-            self.publisher = ConfirmingPublisher(self.amqp, app_id=self.service)
+            exchanges_declare(self.amqp.channel(), Topology(service=self.service, consumes=(), retry_delays=()))
+            self.publisher = ConfirmingPublisher(self.amqp, app_id=self.service, user_id=self.user)
             log.info("relay connected to the broker and the database")
 
     def _disconnect(self) -> None:
@@ -134,9 +175,17 @@ class Relay:
 
     def _serve(self) -> None:
         while not self.stopper.stopping:
-            self.relay_due()
-            self._cleanup()
+            if self._lead():
+                self.relay_due()
             self._wait_for_work()
+
+    def _lead(self) -> bool:
+        """Whether this relay is the one that publishes; the others take over when its session ends."""
+        if not self.leader:
+            self.leader = bool(self.db.execute(LEADER_LOCK, [LEADER_KEY]).fetchone()[0])
+            if self.leader:
+                log.info("relay for %s is the active one", self.service)
+        return self.leader
 
     def _wait_for_work(self) -> None:
         """Sleep until a commit NOTIFYs, the poll interval passes or a stop is asked; keep AMQP alive."""
@@ -182,12 +231,26 @@ class Relay:
             raise
 
     def _claim(self, conn: psycopg.Connection) -> list[tuple]:
-        if self.stopper.stopping:
-            return []
-        rows = conn.execute(CLAIM, [self.batch_size]).fetchall()
-        if not rows:
-            conn.rollback()
-        return rows
+        """Claim due rows and park, in the same transaction, those that cannot go out as they are."""
+        while not self.stopper.stopping:
+            rows = conn.execute(CLAIM, [self.batch_size]).fetchall()
+            if not rows:
+                conn.rollback()
+                return []
+            sendable = []
+            for row in rows:
+                row_id, event_id, event_type, _corr, body = row
+                problem = row_problem(self.service, event_id, event_type, body)
+                if problem is None:
+                    sendable.append(row)
+                else:
+                    log.error("parked outbox row %s (%s id=%s): %s", row_id, event_type, event_id, problem)
+                    conn.execute(PARK, [problem, row_id])
+                    self.parked_total += 1
+            if sendable:
+                return sendable
+            conn.commit()  # a window of parked rows only: keep them parked and claim on
+        return []
 
     def _settle_then_claim(self, settled: InFlight | None, conn: psycopg.Connection) -> list[tuple]:
         if settled is not None:
@@ -217,15 +280,8 @@ class Relay:
         if window.returned:
             types = {event_id: event_type for _id, event_id, event_type, _corr, _body in rows}
             for event_id in sorted(window.returned):
-                log.warning("unroutable: no queue is bound for %s id=%s", types[event_id], event_id)
+                log.warning("returned by the broker (is %s.unroutable missing?): %s id=%s; it goes again",
+                            self.service, types[event_id], event_id)
                 conn.execute(COUNT_UNROUTABLE, [types[event_id], 1, event_id])
-
-    def _cleanup(self) -> None:
-        """Delete sent rows past retention, a bounded batch at a time, at most every few seconds."""
-        if time.monotonic() - self._last_cleanup < 5:
-            return
-        self._last_cleanup = time.monotonic()
-        while not self.stopper.stopping:
-            deleted = self.db.execute(DELETE_SENT, [self.retention_seconds, 1000]).rowcount
-            if deleted < 1000:
-                return
+            conn.execute(MARK_FAILED, ["returned by the broker: no queue took it, not even "
+                                       f"{self.service}.unroutable", [by_event[e] for e in window.returned]])

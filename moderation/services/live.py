@@ -67,7 +67,8 @@ def takedown_request(*, article_id: str, reason: str, user: AbstractBaseUser, no
     AuditEntry.objects.create(article_id=row.article_id, revision=row.revision, action=AuditAction.TAKEDOWN,
                               actor_kind=actor.kind, actor=user, actor_name=actor.name,
                               reasons=[{"code": reason, "message": message}], note=note)
+    # The revision the moderator saw live: publishing ignores the takedown if a later one went live meanwhile.
     publish("moderation.takedown", subject=f"article/{row.article_id}", data={
-        "article_id": str(row.article_id), "reason": {"code": reason, "message": message},
+        "article_id": str(row.article_id), "revision": row.revision, "reason": {"code": reason, "message": message},
         "decided_by": actor.to_dict(), "decided_at": iso(now)})
     return row

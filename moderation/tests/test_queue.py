@@ -1,6 +1,7 @@
 """Claims, human decisions, bulk approval, takedowns and the beat jobs, through the services."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ from moderation.services import (
     takedown_request,
 )
 from moderation.tasks import claims_expire_task, sla_check_task
-from moderation.tests.factories import CaseFactory, LiveArticleFactory
+from moderation.tests.factories import CaseFactory, LiveArticleFactory, published
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +110,7 @@ def test_takedown_of_a_live_article(moderator, emitted) -> None:
     assert kind == "moderation.takedown"
     assert data["reason"] == {"code": "legal", "message": "Court order 12/3"}
     assert data["decided_by"]["name"] == moderator.username
+    assert data["revision"] == live.revision
     assert AuditEntry.objects.get().action == "takedown"
     with pytest.raises(ModerationError):  # once is enough until publishing answers
         takedown_request(article_id=str(live.article_id), reason="legal", user=moderator)
@@ -119,3 +121,23 @@ def test_takedown_needs_a_live_article_and_a_known_reason(moderator) -> None:
         takedown_request(article_id=str(LiveArticleFactory(live=False).article_id), reason="spam", user=moderator)
     with pytest.raises(UnknownReason):
         takedown_request(article_id=str(LiveArticleFactory().article_id), reason="nope", user=moderator)
+
+
+def test_a_takedown_carries_the_revision_that_is_live(apply, moderator, emitted) -> None:
+    article_id = str(uuid.uuid4())
+    apply(published(article_id=article_id, revision=1))
+    apply(published(article_id=article_id, revision=2))
+    takedown_request(article_id=article_id, reason="legal", user=moderator)
+    [(_, data)] = emitted("moderation.takedown")
+    assert data["revision"] == 2
+    assert AuditEntry.objects.get(action="takedown").revision == 2
+
+
+def test_a_revision_going_live_after_a_takedown_can_be_taken_down_in_turn(apply, moderator, emitted) -> None:
+    """Publishing ignores a takedown of revision 1 once revision 2 is live: the moderator must be able to act again."""
+    article_id = str(uuid.uuid4())
+    apply(published(article_id=article_id, revision=1))
+    takedown_request(article_id=article_id, reason="legal", user=moderator)
+    apply(published(article_id=article_id, revision=2))
+    takedown_request(article_id=article_id, reason="legal", user=moderator)
+    assert [data["revision"] for _, data in emitted("moderation.takedown")] == [1, 2]

@@ -80,6 +80,7 @@ def review_requested_data(*, article_id: str, revision: int = 1) -> dict[str, An
             "reasons": [{"code": "author.new", "message": "First article of a new author."}], "queued_at": NOW}
 
 
-def takedown_data(*, article_id: str) -> dict[str, Any]:
-    return {"article_id": article_id, "reason": {"code": "legal.copyright", "message": "A copyright complaint."},
+def takedown_data(*, article_id: str, revision: int = 1) -> dict[str, Any]:
+    return {"article_id": article_id, "revision": revision,
+            "reason": {"code": "legal.copyright", "message": "A copyright complaint."},
             "decided_by": {"kind": "moderator", "id": "17", "name": "Sam"}, "decided_at": NOW}

@@ -152,6 +152,24 @@ def test_a_verdict_on_an_older_revision_is_not_sent(apply, smtp) -> None:
     assert list(Delivery.objects.values_list("event_type", flat=True)) == ["article.published"]
 
 
+def test_a_takedown_of_a_revision_replaced_since_is_not_sent(apply, smtp) -> None:
+    author = AuthorContactFactory()
+    article_id = str(uuid.uuid4())
+    apply(event_raw("article.published", published_data(author=author, article_id=article_id, revision=2)))
+    apply(event_raw("moderation.takedown", takedown_data(article_id=article_id, revision=1), source="moderation"))
+    assert list(Delivery.objects.values_list("event_type", flat=True)) == ["article.published"]
+
+
+def test_a_takedown_of_the_live_revision_is_sent_while_a_newer_one_is_in_review(apply, smtp) -> None:
+    author = AuthorContactFactory()
+    article_id = str(uuid.uuid4())
+    apply(event_raw("article.published", published_data(author=author, article_id=article_id, revision=1)))
+    apply(event_raw("moderation.rejected", rejected_data(article_id=article_id, revision=2), source="moderation"))
+    apply(event_raw("moderation.takedown", takedown_data(article_id=article_id, revision=1), source="moderation"))
+    assert sorted(Delivery.objects.values_list("event_type", flat=True)) == [
+        "article.published", "moderation.rejected", "moderation.takedown"]
+
+
 def test_a_sent_notification_is_announced_in_the_flow_of_its_event(apply, smtp) -> None:
     author = AuthorContactFactory(email="ada@example.com")
     raw = event_raw("article.published", published_data(author=author))

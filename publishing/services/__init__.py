@@ -21,15 +21,23 @@ from publishing.services.publication import (
     article_take_down,
     article_unpublish,
     articles_publish_due,
+)
+from publishing.services.snapshots import (
+    SnapshotProgress,
     articles_snapshot,
+    snapshot_chunk_send,
+    snapshot_run_schedule,
+    snapshot_run_start,
+    snapshot_runs_resume,
 )
 from publishing.services.timeline import timeline_record
 from publishing.transitions import TransitionNotAllowed
 
 __all__ = [
-    "AUTHORS_GROUP", "OVERDUE_AFTER", "StaleEvent", "StaleUpdate", "TransitionNotAllowed",
+    "AUTHORS_GROUP", "OVERDUE_AFTER", "SnapshotProgress", "StaleEvent", "StaleUpdate", "TransitionNotAllowed",
     "article_approve", "article_create", "article_delete", "article_publish_scheduled", "article_reject",
     "article_reschedule", "article_review_start", "article_submit", "article_take_down", "article_unpublish",
     "article_update", "article_withdraw", "articles_publish_due", "articles_snapshot", "author_create",
-    "author_update", "timeline_record",
+    "author_update", "snapshot_chunk_send", "snapshot_run_schedule", "snapshot_run_start", "snapshot_runs_resume",
+    "timeline_record",
 ]

@@ -1,4 +1,4 @@
-"""Articles, the platform's side: moderation outcomes, scheduled publishing, editors' actions, snapshots."""
+"""Articles, the platform's side: moderation outcomes, scheduled publishing, editors' actions."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Window
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -90,9 +89,17 @@ def article_reject(*, article_id: Any, revision: int, reasons: list[dict]) -> Ar
 
 
 @transaction.atomic
-def article_take_down(*, article_id: Any, reason: dict) -> Article:
-    """Moderation removed the live content: readers get 410 Gone from now on."""
+def article_take_down(*, article_id: Any, revision: int, reason: dict) -> Article:
+    """Moderation removed the live content: readers get 410 Gone from now on.
+
+    Only the revision the moderator saw live comes down: a takedown arriving after a later revision went
+    live is about content readers no longer see (StaleEvent), and one arriving after the article went
+    offline is refused by the state machine, so a repeated takedown changes nothing.
+    """
     article = article_locked(article_id)
+    if article.is_live and revision != article.live_revision:
+        raise StaleEvent(f"article {article.pk} has revision {article.live_revision} live, "
+                         f"the takedown is about revision {revision}")
     target = transition_target(article, Action.TAKE_DOWN)
     article.reasons = [reason]
     take_offline(article, target=target, reason=UnpublishReason.TAKEDOWN, now=timezone.now())
@@ -146,26 +153,3 @@ def articles_publish_due(*, now: datetime | None = None) -> list[Article]:
     for pk, publish_at in stuck.values_list("pk", "publish_at"):
         logger.error("scheduled article %s is overdue: due %s and still not live", pk, publish_at.isoformat())
     return published
-
-
-@transaction.atomic
-def articles_snapshot(*, rebuild_id: str | None = None) -> int:
-    """One article.snapshot per live article, so a read model (the search index) can rebuild itself.
-
-    Answering a rebuild (`rebuild_id` given), every snapshot also carries `rebuild_id` and `rebuild_total`,
-    the number of live articles, so the indexer can switch to the rebuilt index as soon as the last one
-    arrives. The count comes from the same query as the articles (a window over all rows, computed before
-    the first row is returned): an article published or unpublished meanwhile cannot make the count and
-    the snapshots sent disagree. Without a `rebuild_id` (by hand) neither field is sent: a count nobody can
-    tell apart from another rebuild's would make the indexer switch too early.
-    """
-    count = 0
-    live = (Article.objects.filter(live_revision__isnull=False).select_related("author__user")
-            .annotate(live_total=Window(Count("pk"))).order_by("pk"))
-    for article in live.iterator(chunk_size=500):
-        data = live_data(article)
-        if rebuild_id is not None:
-            data |= {"rebuild_id": str(rebuild_id), "rebuild_total": article.live_total}
-        emit("article.snapshot", article=article, data=data)
-        count += 1
-    return count

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from config.celery import app as celery_app
 from config.eventbus.inbox import Outcome, message_apply
 from publishing.handlers import EVENT_HANDLERS
 from publishing.tests.factories import ArticleFactory, AuthorFactory, UserFactory
@@ -64,3 +68,28 @@ def apply():
         return outcome
 
     return run
+
+
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Celery tasks run in-process at once, and their errors reach the test."""
+    saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def worked(eager: None, django_capture_on_commit_callbacks: Any) -> Callable[[Callable[[], Any]], Any]:
+    """Run `work`, then what it scheduled on commit, as the worker would: each task, and the tasks they queue."""
+    def run(work: Callable[[], Any]) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return work()
+
+    return run
+
+
+@pytest.fixture
+def apply_and_work(apply: Callable[[bytes], Outcome], worked: Callable) -> Callable[[bytes], Outcome]:
+    """Apply an event as the consumer does, then let the worker do what the handler left it."""
+    return lambda raw: worked(lambda: apply(raw))

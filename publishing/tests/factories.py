@@ -71,7 +71,10 @@ def moderation_raw(event_type: str, article: Article, *, revision: int | None = 
     data: dict[str, Any] = {"article_id": str(article.pk)}
     decided_by = {"kind": "moderator", "id": str(uuid.uuid4()), "name": "Mo"}
     if event_type == "moderation.takedown":
-        data |= {"reason": {"code": "legal", "message": "Court order."}, "decided_by": decided_by, "decided_at": utc_now_iso()}
+        # A takedown is about the revision readers see, not the one under review.
+        live = article.live_revision or article.revision
+        data |= {"revision": live if revision is None else revision, "reason": {"code": "legal", "message": "Court order."},
+                 "decided_by": decided_by, "decided_at": utc_now_iso()}
     else:
         data |= {"revision": article.revision if revision is None else revision, "score": 0.5, "reasons": []}
         if event_type == "moderation.review_requested":

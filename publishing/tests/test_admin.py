@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from config.eventbus.models import OutboxMessage
-from publishing.models import Article, Author
+from publishing.models import Article, Author, SnapshotRun
 from publishing.services import article_submit, article_update
 from publishing.tests.factories import article_in
 
@@ -95,3 +95,10 @@ def test_changing_an_author_emits_author_updated(admin_client, author) -> None:
     assert response.status_code == 302
     data = json.loads(OutboxMessage.objects.get(event_type="author.updated").body)["data"]
     assert (data["display_name"], data["email"], data["preferences"]) == ("New Name", "new@example.com", {"email": False})
+
+
+def test_snapshot_runs_are_listed_read_only(admin_client) -> None:
+    run = SnapshotRun.objects.create(total=3)
+    assert admin_client.get("/admin/publishing/snapshotrun/").status_code == 200
+    assert admin_client.get(f"/admin/publishing/snapshotrun/{run.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/publishing/snapshotrun/add/").status_code == 403

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import timedelta
 
@@ -102,6 +103,40 @@ def test_a_late_review_request_does_not_pull_a_published_article_back(article, a
     assert _state(article) == before
 
 
+def test_a_takedown_of_revision_1_arriving_after_revision_2_went_live_leaves_revision_2_live(apply, caplog) -> None:
+    article = article_in("published")
+    late = moderation_raw("moderation.takedown", article)  # the moderator saw revision 1 live
+    article = article_submit(article=article_update(article=article, based_on=article.updated_at, body="Fixed."))
+    apply(moderation_raw("moderation.approved", article))
+    before = _state(article)
+    with caplog.at_level(logging.INFO, logger="publishing.handlers"):
+        assert apply(late).kind == "applied"
+    assert _state(article) == before
+    assert Article.objects.get(pk=article.pk).live_revision == 2
+    assert not _outbox("article.unpublished")
+    assert "ignored moderation.takedown" in caplog.text and "revision 2 live" in caplog.text
+    # Delivered again under another id (a replay), it is still ignored.
+    again = json.loads(late) | {"id": str(uuid.uuid4())}
+    apply(json.dumps(again).encode())
+    assert _state(article) == before
+
+
+@pytest.mark.parametrize("pending", [False, True], ids=["nothing pending", "next revision in review"])
+def test_a_takedown_of_the_live_revision_takes_it_down(apply, pending: bool) -> None:
+    article = article_in("published")
+    article = article_submit(article=article_update(article=article, based_on=article.updated_at, body="Fixed."))
+    apply(moderation_raw("moderation.approved", article))
+    if pending:
+        live = Article.objects.get(pk=article.pk)
+        article_submit(article=article_update(article=live, based_on=live.updated_at, body="Third."))
+    apply(moderation_raw("moderation.takedown", Article.objects.get(pk=article.pk), revision=2))
+    after = Article.objects.get(pk=article.pk)
+    assert (after.status, after.live_revision, after.unpublished_reason) == ("unpublished", None, "takedown")
+    [unpublished] = _outbox("article.unpublished")
+    assert (unpublished["data"]["revision"], unpublished["data"]["reason"]) == (2, "takedown")
+    assert TimelineEntry.objects.get(article=article, type="moderation.takedown").revision == 2
+
+
 def test_a_second_takedown_changes_nothing(apply) -> None:
     article = article_in("published")
     apply(moderation_raw("moderation.takedown", article))
@@ -127,43 +162,48 @@ def test_events_about_unknown_articles_are_acked_and_ignored(apply) -> None:
     assert not TimelineEntry.objects.exists()
 
 
-def test_reindex_request_answers_one_snapshot_per_live_article(apply) -> None:
+def _reindex_raw(rebuild_id: str | None = None) -> bytes:
+    return event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=rebuild_id or str(uuid.uuid4()))
+
+
+def test_reindex_request_answers_one_snapshot_per_live_article(apply_and_work) -> None:
     live = [article_in("published"), article_in("in_review", live=True)]
     article_in("draft"), article_in("unpublished")
-    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=str(uuid.uuid4())))
+    apply_and_work(_reindex_raw())
     snapshots = _outbox("article.snapshot")
     assert sorted(s["data"]["article_id"] for s in snapshots) == sorted(str(a.pk) for a in live)
     assert all(s["data"]["revision"] == 1 for s in snapshots)
 
 
-
-def test_each_snapshot_of_a_rebuild_carries_its_id_and_the_number_of_live_articles(apply) -> None:
-    live = [article_in("published"), article_in("in_review", live=True), article_in("published")]
+def test_each_snapshot_of_a_rebuild_carries_its_id_and_the_number_of_live_articles(apply_and_work, settings) -> None:
+    settings.PUBLISHING_SNAPSHOTS = {**settings.PUBLISHING_SNAPSHOTS, "CHUNK_SIZE": 2}  # three chunks, three tasks
+    live = [article_in("published"), article_in("in_review", live=True), article_in("published"),
+            article_in("published"), article_in("published")]
     article_in("draft"), article_in("unpublished")
     rebuild_id = str(uuid.uuid4())
-    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=rebuild_id))
+    apply_and_work(_reindex_raw(rebuild_id))
     data = [json.loads(row.body)["data"] for row in OutboxMessage.objects.filter(event_type="article.snapshot")]
-    assert len(data) == len(live)
+    assert sorted(d["article_id"] for d in data) == sorted(str(a.pk) for a in live)
     assert all((d["rebuild_id"], d["rebuild_total"]) == (rebuild_id, len(live)) for d in data)
 
 
-def test_two_rebuilds_are_told_apart_by_their_ids(apply) -> None:
+def test_two_rebuilds_are_told_apart_by_their_ids(apply_and_work) -> None:
     article_in("published")
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=first))
+    apply_and_work(_reindex_raw(first))
     article_in("published")
-    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=second))
+    apply_and_work(_reindex_raw(second))
     sent = [(s["data"]["rebuild_id"], s["data"]["rebuild_total"]) for s in _outbox("article.snapshot")]
     assert sent == [(first, 1), (second, 2), (second, 2)]
 
 
-def test_a_reindex_with_nothing_live_sends_no_snapshot(apply) -> None:
+def test_a_reindex_with_nothing_live_sends_no_snapshot(apply_and_work) -> None:
     article_in("draft")
-    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=str(uuid.uuid4())))
+    apply_and_work(_reindex_raw())
     assert not _outbox("article.snapshot")
 
 
-def test_a_publication_after_an_unpublish_carries_its_own_later_published_at(article, apply) -> None:
+def test_a_publication_after_an_unpublish_carries_its_own_later_published_at(article, apply, apply_and_work) -> None:
     apply(moderation_raw("moderation.approved", article_submit(article=article)))
     article_unpublish(article=Article.objects.get(pk=article.pk))
     apply(moderation_raw("moderation.approved", article_submit(article=Article.objects.get(pk=article.pk))))
@@ -172,7 +212,7 @@ def test_a_publication_after_an_unpublish_carries_its_own_later_published_at(art
     assert first < parse_datetime(unpublished["data"]["unpublished_at"]) < again
     assert Article.objects.get(pk=article.pk).published_at == again
     # A rebuild afterwards sends the time of the publication that is live now.
-    apply(event_raw("search.reindex_requested", requested_at=utc_now_iso(), rebuild_id=str(uuid.uuid4())))
+    apply_and_work(_reindex_raw())
     [snapshot] = _outbox("article.snapshot")
     assert (snapshot["data"]["revision"], parse_datetime(snapshot["data"]["published_at"])) == (2, again)
 

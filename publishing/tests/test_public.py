@@ -36,7 +36,7 @@ def test_an_article_that_is_not_live_is_404(client) -> None:
 
 def test_a_taken_down_article_is_410(client) -> None:
     article = article_in("published")
-    article_take_down(article_id=article.pk, reason={"code": "legal", "message": "Court order."})
+    article_take_down(article_id=article.pk, revision=1, reason={"code": "legal", "message": "Court order."})
     assert client.get(f"/articles/{article.slug}/").status_code == 410
 
 

@@ -40,7 +40,8 @@ ACTIONS = {
     "publish_scheduled": lambda a: article_publish_scheduled(article=a, now=a.publish_at),
     "reschedule": lambda a: article_reschedule(article=a, publish_at=a.publish_at + LATER, now=timezone.now()),
     "unpublish": lambda a: article_unpublish(article=a),
-    "take_down": lambda a: article_take_down(article_id=a.pk, reason={"code": "legal", "message": "Court order."}),
+    "take_down": lambda a: article_take_down(article_id=a.pk, revision=a.live_revision or a.revision,
+                                             reason={"code": "legal", "message": "Court order."}),
 }
 
 # status -> {action: status after it}; every action not listed must be refused with a 409-worthy reason.
@@ -87,7 +88,7 @@ def test_a_live_article_keeps_its_live_revision_while_the_next_is_pending(status
 
 def test_a_live_article_with_a_pending_revision_can_be_taken_down() -> None:
     article = article_in("in_review", live=True)
-    article_take_down(article_id=article.pk, reason={"code": "legal", "message": "Court order."})
+    article_take_down(article_id=article.pk, revision=1, reason={"code": "legal", "message": "Court order."})
     after = Article.objects.get(pk=article.pk)
     assert (after.status, after.live_revision, after.unpublished_reason) == ("unpublished", None, "takedown")
 

@@ -33,7 +33,7 @@ CATALOG = {
     "moderation.rejected": ("moderation", ["article_id", "revision", "score", "reasons", "decided_by",
                                            "decided_at"]),
     "moderation.review_requested": ("moderation", ["article_id", "revision", "score", "reasons", "queued_at"]),
-    "moderation.takedown": ("moderation", ["article_id", "reason", "decided_by", "decided_at"]),
+    "moderation.takedown": ("moderation", ["article_id", "revision", "reason", "decided_by", "decided_at"]),
     "search.indexed": ("search_indexer", ["article_id", "revision", "indexed_at"]),
     "search.removed": ("search_indexer", ["article_id", "removed_at"]),
     "search.reindex_requested": ("search_indexer", ["requested_at", "rebuild_id"]),

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from config.eventbus.broker import Topology, broker_connect, topology_declare
+from config.eventbus.broker import Topology, broker_connect, topology_declare, topology_migrate
 from config.eventbus.outbox import event_build, publish
 from config.eventbus.registry import service_topology
 from config.testing import wait_for  # noqa: F401 - re-exported for the tests here
@@ -56,14 +56,13 @@ def topology() -> Topology:
 
 @pytest.fixture
 def channel(topology: Topology) -> Iterator[amqp.Channel]:
-    """A channel on the test vhost with the probe service's topology declared and every queue empty."""
+    """A channel on the test vhost, as the probe service's own broker user (`publishing`), with its
+    topology declared and every queue empty."""
     conn = broker_connect(settings.EVENTBUS["BROKER_URL"], name="pytest")
+    topology_migrate(conn, topology, log=lambda line: None)
     ch = conn.channel()
     topology_declare(ch, topology)
-    queues = [topology.queue, topology.dead_queue] + [
-        topology.retry_queue(n) for n in range(1, len(topology.retry_delays) + 1)
-    ]
-    for queue in queues:
+    for queue, _arguments in topology.own_queues():
         ch.queue_purge(queue)
     yield ch
     try:
@@ -73,20 +72,31 @@ def channel(topology: Topology) -> Iterator[amqp.Channel]:
 
 
 @pytest.fixture
-def tap(channel: amqp.Channel) -> Callable[[], list[amqp.Message]]:
+def admin_channel() -> Iterator[amqp.Channel]:
+    """A channel as the test vhost's administrator (guest): what no service may do, tests may."""
+    conn = broker_connect(settings.EVENTBUS_TEST_ADMIN_URL, name="pytest-admin")
+    yield conn.channel()
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001 - the broker may have been restarted by the test
+        pass
+
+
+@pytest.fixture
+def tap(channel: amqp.Channel, admin_channel: amqp.Channel) -> Callable[[], list[amqp.Message]]:
     """A queue that sees every event on publishing.events; calling it drains what arrived so far."""
-    channel.queue_declare(TAP, durable=True, auto_delete=False)
-    channel.queue_bind(TAP, "publishing.events", "#")
-    channel.queue_purge(TAP)
+    admin_channel.queue_declare(TAP, durable=True, auto_delete=False)
+    admin_channel.queue_bind(TAP, "publishing.events", "#")
+    admin_channel.queue_purge(TAP)
     seen: list[amqp.Message] = []
 
     def drain() -> list[amqp.Message]:
-        while (message := channel.basic_get(TAP, no_ack=True)) is not None:
+        while (message := admin_channel.basic_get(TAP, no_ack=True)) is not None:
             seen.append(message)
         return seen
 
     yield drain
-    channel.queue_delete(TAP)
+    admin_channel.queue_delete(TAP)
 
 
 def queue_messages(channel: amqp.Channel, queue: str) -> list[amqp.Message]:
@@ -102,16 +112,19 @@ def queue_depth(channel: amqp.Channel, queue: str) -> int:
 
 
 def raw_publish(channel: amqp.Channel, body: bytes, *, routing_key: str = "article.submitted",
-                exchange: str = "publishing.events", message_id: str | None = None) -> None:
-    """Publish as a relay would: the AMQP message id is the event id when the body has one."""
+                exchange: str = "publishing.events", message_id: str | None = None, **properties: Any) -> None:
+    """Publish as a relay would: the AMQP message id is the event id when the body has one, and the
+    AMQP user id is the channel's broker user (RabbitMQ checks it)."""
     if message_id is None:
         try:
             message_id = json.loads(body)["id"]
         except (ValueError, KeyError, TypeError):
             message_id = str(uuid.uuid4())
+    properties.setdefault("user_id", channel.connection.broker_user)
+    properties = {k: v for k, v in properties.items() if v is not None}
     channel.basic_publish(
         amqp.Message(body, message_id=message_id, delivery_mode=2,
-                     content_type="application/cloudevents+json"),
+                     content_type="application/cloudevents+json", **properties),
         exchange=exchange,
         routing_key=routing_key,
     )

@@ -127,7 +127,7 @@ def test_an_event_without_a_handler_is_dead_lettered(start, channel, topology) -
                    "dataschema": "urn:contract:article.unpublished:v1", "correlationid": str(uuid.uuid4()),
                    "causationid": None, "data": {"article_id": str(uuid.uuid4()), "revision": 1,
                                                  "reason": "withdrawn", "unpublished_at": "2026-11-25T10:00:00Z"}}
-    raw_publish(channel, json.dumps(unpublished).encode(), exchange="", routing_key=topology.queue)
+    raw_publish(channel, json.dumps(unpublished).encode(), exchange=topology.retry_exchange, routing_key=topology.queue)
     start("consume")
     [dead] = _dead_letters(channel, topology, 1)
     assert "no handler for article.unpublished" in dead.properties["application_headers"]["x-error"]

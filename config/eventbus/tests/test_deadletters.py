@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from config.eventbus.deadletters import deadletter_list
 from config.eventbus.tests.conftest import (
     envelope_bytes,
     queue_depth,
@@ -52,6 +54,14 @@ def test_browsing_leaves_the_dead_letters_in_place(dead_event, channel, topology
     wait_for(lambda: queue_depth(channel, topology.dead_queue) == 1, what="the browsed letter back in the queue")
 
 
+def test_browsing_many_times_never_drops_a_dead_letter(dead_event, channel, topology) -> None:
+    # More browses than any quorum queue's delivery limit (RabbitMQ 4 sets 20 by default).
+    for _ in range(25):
+        assert [letter.message_id for letter in deadletter_list(
+            broker_url=settings.EVENTBUS["BROKER_URL"], topology=topology)] == [dead_event["id"]]
+    assert queue_depth(channel, topology.dead_queue) == 1
+
+
 def test_a_replayed_dead_letter_is_processed(dead_event, channel, topology) -> None:
     assert "replayed 1" in _call("replay", dead_event["id"])
     wait_for(lambda: Effect.objects.filter(event_id=dead_event["id"]).count() == 1, what="the replayed effect")
@@ -64,7 +74,7 @@ def test_purge_deletes_the_named_dead_letter(dead_event, channel, topology) -> N
 
 
 def test_show_of_an_unknown_id_is_a_clear_error(channel) -> None:
-    with pytest.raises(CommandError, match="no dead letter"):
+    with pytest.raises(CommandError, match="no message with message id"):
         _call("show", "00000000-0000-0000-0000-000000000000")
 
 

@@ -5,14 +5,17 @@ import threading
 import uuid
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
-from config.eventbus.models import OutboxMessage, UnroutableEvent
+from config.eventbus.models import OutboxMessage
 from config.eventbus.outbox import event_build, publish
 from config.eventbus.tests.conftest import (
     TAP,
     event_id_of,
     publish_submitted,
+    queue_depth,
+    queue_messages,
     submitted_data,
     wait_for,
 )
@@ -72,10 +75,10 @@ def _outbox_fill(count: int) -> set[str]:
     return {row.event_id for row in rows}
 
 
-def test_a_relay_killed_mid_batch_loses_nothing(start, tap, channel) -> None:
+def test_a_relay_killed_mid_batch_loses_nothing(start, tap, admin_channel) -> None:
     expected = _outbox_fill(20_000)
     first = start("relay", "--batch", "500")
-    seen = wait_for(lambda: channel.basic_get(TAP, no_ack=True), what="the first event on the broker")
+    seen = wait_for(lambda: admin_channel.basic_get(TAP, no_ack=True), what="the first event on the broker")
     first.kill()
     expected.discard(event_id_of(seen))
     assert OutboxMessage.objects.filter(sent_at__isnull=True).exists(), "the kill did not land mid-flow"
@@ -85,29 +88,78 @@ def test_a_relay_killed_mid_batch_loses_nothing(start, tap, channel) -> None:
     wait_for(lambda: expected <= {event_id_of(m) for m in tap()}, timeout=60, what="every event on the exchange")
 
 
-def test_several_relays_side_by_side_send_each_row_once_each(start, tap) -> None:
+def test_several_relays_side_by_side_send_each_row_once_in_outbox_order(start, tap) -> None:
     _outbox_fill(1000)
+    order = [str(e) for e in OutboxMessage.objects.order_by("id").values_list("event_id", flat=True)]
     start("relay", "--batch", "50"), start("relay", "--batch", "50")
     wait_for(lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(), what="all rows sent")
     ids = [event_id_of(m) for m in wait_for(lambda: len(tap()) >= 1000 and tap(), what="1000 events")]
     assert len(ids) == len(set(ids)) == 1000
+    assert ids == order, "one relay publishes at a time, so events leave in outbox order"
 
 
-def test_an_unroutable_event_is_logged_and_counted(start) -> None:
+def test_the_standby_relay_takes_over_when_the_active_one_dies(start, tap) -> None:
+    first = start("relay")
+    wait_for(lambda: "is the active one" in first.output(), what="the first relay to lead")
+    second = start("relay")
+    wait_for(lambda: "relay connected" in second.output(), what="the second relay to connect")
+    first.kill()
+    event = publish_submitted()
+    wait_for(lambda: event.id in {event_id_of(m) for m in tap()}, what="the event sent by the standby")
+    assert "is the active one" in second.output()
+
+
+def test_events_carry_the_broker_user_of_their_producer(start, tap) -> None:
+    event = publish_submitted()
+    start("relay")
+    [message] = wait_for(tap, what="the event on the exchange")
+    assert message.properties["message_id"] == event.id
+    assert message.properties["user_id"] == "publishing"
+
+
+def test_a_relay_with_another_broker_identity_refuses_to_start(start, process_env) -> None:
+    process_env["EVENTBUS_TEST_SERVICE_BROKER_URL"] = settings.EVENTBUS_TEST_ADMIN_URL
+    relay = start("relay")
+    assert relay.popen.wait(30) != 0
+    assert "consumers only trust" in relay.output()
+
+
+def test_an_event_no_queue_takes_lands_in_the_unroutable_queue(start, channel, topology) -> None:
     with transaction.atomic():
         event = publish("author.registered", subject="author/x", data={
             "author_id": str(uuid.uuid4()), "username": "bob", "display_name": "Bob",
             "email": "bob@example.com", "preferences": {}})
-    relay = start("relay")
-    counted = wait_for(lambda: UnroutableEvent.objects.filter(event_type="author.registered").first(),
-                       what="the unroutable count")
-    assert counted.count == 1 and str(counted.last_event_id) == event.id
-    wait_for(lambda: "unroutable" in relay.output() and event.id in relay.output(), what="the log line")
+    start("relay")
+    wait_for(lambda: queue_depth(channel, topology.unroutable_queue) == 1, what="the event in publishing.unroutable")
+    [message] = queue_messages(channel, topology.unroutable_queue)
+    assert event_id_of(message) == event.id
+    wait_for(lambda: OutboxMessage.objects.filter(sent_at__isnull=False).count() == 1, what="row marked sent")
+
+
+def test_a_row_the_relay_cannot_send_is_parked_and_the_next_goes_out(start, tap) -> None:
+    good = publish_submitted()
+    with transaction.atomic():
+        bad_type = OutboxMessage.objects.create(event_id=uuid.uuid4(), event_type="article.teleported",
+                                                subject="article/x", correlation_id=uuid.uuid4(), body="{}")
+        bad_body = OutboxMessage.objects.create(event_id=uuid.uuid4(), event_type="article.submitted",
+                                                subject="article/x", correlation_id=uuid.uuid4(), body="not json")
+    after = publish_submitted()
+    start("relay")
+    wait_for(lambda: {good.id, after.id} <= {event_id_of(m) for m in tap()}, what="the good events around them")
+    # Parked in the window's transaction, which commits once the broker confirmed the window.
+    wait_for(lambda: OutboxMessage.objects.filter(parked_at__isnull=False).count() == 2, what="both rows parked")
+    for row in (bad_type, bad_body):
+        row.refresh_from_db()
+        assert row.parked_at is not None and row.sent_at is None
+    assert "unknown event type" in bad_type.last_error
+    assert "not JSON" in bad_body.last_error
+    assert OutboxMessage.objects.filter(sent_at__isnull=True, parked_at__isnull=True).count() == 0
 
 
 def test_sent_rows_are_removed_after_retention(start, process_env) -> None:
     publish_submitted()
     process_env["EVENTBUS_OUTBOX_RETENTION_SECONDS"] = "0"
+    process_env["EVENTBUS_HOUSEKEEPING_SECONDS"] = "0.5"
     start("relay")
     wait_for(lambda: OutboxMessage.objects.count() == 0, what="the sent row removed")
 

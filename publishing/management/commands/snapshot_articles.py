@@ -9,7 +9,8 @@ from publishing.services import articles_snapshot
 
 
 class Command(BaseCommand):
-    help = "Emit one article.snapshot per live article, so the search index can rebuild itself."
+    help = ("Emit one article.snapshot per live article, so the search index can rebuild itself. Runs the chunks "
+            "here and now; a rebuild that has a run already (answered on the bus) is continued, never sent twice.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--rebuild-id", type=uuid.UUID, default=None,
@@ -18,5 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         rebuild_id = options["rebuild_id"]
-        count = articles_snapshot(rebuild_id=str(rebuild_id) if rebuild_id else None)
-        self.stdout.write(f"{count} article.snapshot event(s) written to the outbox")
+        progress = articles_snapshot(rebuild_id=str(rebuild_id) if rebuild_id else None)
+        run = progress.run
+        self.stdout.write(f"{progress.sent} article.snapshot event(s) written to the outbox; "
+                          f"{run} has sent {run.sent} for {run.total} live article(s) at its start")

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from config.eventbus.consumer import Consumer
 from config.eventbus.lifecycle import Stopper
-from config.eventbus.registry import event_handlers, service_topology
+from config.eventbus.registry import database_dsn, event_handlers, service_topology
 
 
 class Command(BaseCommand):
@@ -22,6 +22,8 @@ class Command(BaseCommand):
             handlers=event_handlers(),
             prefetch=prefetch,
             stopper=Stopper().install(),
+            dsn=database_dsn(),
             heartbeat=settings.EVENTBUS["HEARTBEAT_SECONDS"],
+            housekeeping_seconds=settings.EVENTBUS["HOUSEKEEPING_SECONDS"],
             inbox_retention_days=settings.EVENTBUS["INBOX_RETENTION_DAYS"],
         ).run_forever()

@@ -1,4 +1,5 @@
-"""`manage.py deadletters list|show|replay|purge`: the operator's handle on `<service>.dead`."""
+"""`manage.py deadletters [--unroutable] list|show|replay|purge`: the operator's handle on
+`<service>.dead` (or `<service>.unroutable`)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from config.eventbus.deadletters import (
+    DEAD,
+    UNROUTABLE,
     deadletter_get,
     deadletter_list,
     deadletter_purge,
@@ -19,6 +22,8 @@ class Command(BaseCommand):
     help = "List, show, replay or purge the messages in this service's dead-letter queue."
 
     def add_arguments(self, parser) -> None:
+        parser.add_argument("--unroutable", action="store_true",
+                            help="act on <service>.unroutable (events no queue took) instead of <service>.dead")
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("list", help="one line per dead letter")
         show = sub.add_parser("show", help="headers and body of one dead letter")
@@ -28,8 +33,9 @@ class Command(BaseCommand):
             action.add_argument("message_ids", nargs="*")
             action.add_argument("--all", action="store_true")
 
-    def handle(self, *args, action: str, **options) -> None:
-        where = {"broker_url": settings.EVENTBUS["BROKER_URL"], "topology": service_topology()}
+    def handle(self, *args, action: str, unroutable: bool, **options) -> None:
+        which = UNROUTABLE if unroutable else DEAD
+        where = {"broker_url": settings.EVENTBUS["BROKER_URL"], "topology": service_topology(), "which": which}
         if action == "list":
             letters = deadletter_list(**where)
             for letter in letters:
@@ -37,11 +43,11 @@ class Command(BaseCommand):
                     f"{letter.message_id}  {letter.event_type}  {letter.reason}  attempts={letter.attempts}  "
                     f"{letter.failed_at}  {letter.error_line}"
                 )
-            self.stdout.write(f"{len(letters)} dead letter(s) in {where['topology'].dead_queue}")
+            self.stdout.write(f"{len(letters)} message(s) in {where['topology'].service}.{which}")
         elif action == "show":
             letter = deadletter_get(**where, message_id=options["message_id"])
             if letter is None:
-                raise CommandError(f"no dead letter with message id {options['message_id']}")
+                raise CommandError(f"no message with message id {options['message_id']} in {which}")
             self.stdout.write(json.dumps({"headers": letter.headers, "event": letter.event or letter.body}, indent=2))
         else:
             ids = None if options["all"] else set(options["message_ids"])
@@ -49,4 +55,4 @@ class Command(BaseCommand):
                 raise CommandError(f"{action}: name message ids or pass --all")
             act = deadletter_replay if action == "replay" else deadletter_purge
             count = act(**where, message_ids=ids)
-            self.stdout.write(f"{'replayed' if action == 'replay' else 'purged'} {count} dead letter(s)")
+            self.stdout.write(f"{'replayed' if action == 'replay' else 'purged'} {count} message(s) from {which}")

@@ -26,4 +26,5 @@ class Command(BaseCommand):
             retention_seconds=settings.EVENTBUS["OUTBOX_RETENTION_SECONDS"],
             stopper=Stopper().install(),
             heartbeat=settings.EVENTBUS["HEARTBEAT_SECONDS"],
+            housekeeping_seconds=settings.EVENTBUS["HOUSEKEEPING_SECONDS"],
         ).run_forever()

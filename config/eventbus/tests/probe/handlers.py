@@ -1,9 +1,12 @@
 """Probe handlers: `article.submitted` records an effect, or fails when its title says so.
 
-Titles: "fail-always" always fails; "fail-N" fails the first N attempts, then applies.
+Titles: "fail-always" always fails; "fail-N" fails the first N attempts, then applies;
+"crash" kills the consumer process every time; "slow-N" takes N milliseconds.
 """
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -27,6 +30,10 @@ def _note_failure(event: Event) -> None:
 
 def on_article_submitted(event: Event) -> None:
     title = event.data["title"]
+    if title == "crash":
+        os._exit(3)  # what a segfault or the OOM killer does: no exception, no rollback handler
+    if title.startswith("slow-"):
+        time.sleep(int(title.rsplit("-", 1)[-1]) / 1000)
     if title.startswith("fail"):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM probe_failure WHERE event_id = %s", [event.id])
