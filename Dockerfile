@@ -14,19 +14,22 @@ COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
 # The code is owned by root and read-only for the service user; only var/ (Celery beat's
-# schedule file, collected static files) is writable.
+# schedule file, collected static files) is writable, and /definitions, where the compose job
+# broker-definitions writes RabbitMQ's definitions (a new named volume mounted there takes this
+# directory's owner). bin/identities.py imports config.eventbus from /app, its parent's parent.
 COPY manage.py ./
+COPY bin/ bin/
 COPY config/ config/
 COPY publishing/ publishing/
 COPY moderation/ moderation/
 COPY notifications/ notifications/
 COPY search_indexer/ search_indexer/
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app \
-    && mkdir -p /app/var \
-    && chown app:app /app/var
+    && mkdir -p /app/var /definitions \
+    && chown app:app /app/var /definitions
 
 USER app
 
 EXPOSE 8001 8002 8003 8004
 
-CMD ["sh", "-c", "echo 'Usage: set DJANGO_SETTINGS_MODULE to publishing.settings, moderation.settings, notifications.settings or search_indexer.settings, then run one of:'; echo '  python manage.py migrate --noinput && python manage.py topology   # once per release'; echo '  gunicorn <service>.wsgi -b 0.0.0.0:<port> --workers 2             # web (8001..8004)'; echo '  python manage.py consume                                          # event consumer'; echo '  python manage.py relay                                            # outbox relay'; echo '  celery -A config.celery worker -Q <service>.tasks --loglevel INFO  # background jobs'; echo '  celery -A config.celery beat --loglevel INFO                      # scheduler (publishing, moderation)'; echo 'e.g. docker compose up  (see docker-compose.yml)'"]
+CMD ["sh", "-c", "echo 'Usage: set DJANGO_SETTINGS_MODULE to publishing.settings, moderation.settings, notifications.settings or search_indexer.settings, then run one of:'; echo '  python manage.py migrate --noinput && python manage.py topology --exchanges  # once per release, every service'; echo '  python manage.py topology                                         # then, every service: queues, bindings'; echo '  gunicorn <service>.wsgi -b 0.0.0.0:<port> --workers 2             # web (8001..8004)'; echo '  python manage.py consume                                          # event consumer'; echo '  python manage.py relay                                            # outbox relay'; echo '  celery -A config.celery worker -Q <service>.tasks --loglevel INFO  # background jobs'; echo '  celery -A config.celery beat --loglevel INFO                      # scheduler'; echo 'Broker users: python bin/identities.py definitions --out FILE --admin admin  (no DJANGO_SETTINGS_MODULE needed)'; echo 'e.g. docker compose up  (see docker-compose.yml)'"]

@@ -42,7 +42,8 @@ test: install
 	$(PY) bin/preflight.py test
 	BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) --ds=config.eventbus.tests.settings config
 	@for s in $(SERVICES); do BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) --ds=$$s.settings $$s || exit 1; done
-	BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) -p no:django tests
+	BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) -p no:django tests --ignore=tests/drills
+	BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) -p no:django tests/drills
 
 bench: install
 	$(PY) bin/preflight.py test

@@ -157,13 +157,18 @@ def deliveries_create(*, event: Event, article_id: str | None, recipients: list[
     return created
 
 
+ENQUEUE_RETRY = {"max_retries": 12, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 5}
+
+
 def delivery_schedule(*, delivery: Delivery, countdown: int = 0) -> None:
     from notifications.tasks import delivery_send  # tasks call services: import here to avoid the cycle
 
     def enqueue() -> None:
-        delivery_send.apply_async(args=[str(delivery.pk)], countdown=countdown)
+        # Rides out a broker restart (about half a minute); beyond that the beat's requeue of
+        # overdue deliveries schedules it again.
+        delivery_send.apply_async(args=[str(delivery.pk)], countdown=countdown, retry=True, retry_policy=ENQUEUE_RETRY)
 
-    # robust: a broker hiccup after commit must not fail the handler whose work is already committed.
+    # robust: a broker outage after commit must not fail the handler whose work is already committed.
     transaction.on_commit(enqueue, robust=True)
 
 

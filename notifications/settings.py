@@ -24,12 +24,13 @@ NOTIFICATIONS = {
     "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10),
     "MAX_BACKOFF_SECONDS": env.int("NOTIFICATIONS_MAX_BACKOFF_SECONDS", default=3600),
     # A pending delivery this far past its time lost its task; beat schedules it again.
-    "REQUEUE_GRACE_SECONDS": env.int("NOTIFICATIONS_REQUEUE_GRACE_SECONDS", default=600),
+    "REQUEUE_GRACE_SECONDS": env.int("NOTIFICATIONS_REQUEUE_GRACE_SECONDS", default=120),
     "WEBHOOK_TIMEOUT_SECONDS": env.float("NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
     # Links in messages: publishing's public site (article URLs, the authors' API) and the review queue.
     "SITE_URL": env.str("NOTIFICATIONS_SITE_URL", default="http://127.0.0.1:8001"),
     "MODERATION_QUEUE_URL": env.str("NOTIFICATIONS_MODERATION_QUEUE_URL", default="http://127.0.0.1:8002/queue/"),
 }
 CELERY_BEAT_SCHEDULE = {
-    "notifications-requeue-overdue": {"task": "notifications.tasks.deliveries_requeue", "schedule": 300.0},
+    "notifications-requeue-overdue": {"task": "notifications.tasks.deliveries_requeue",
+                                      "schedule": env.float("NOTIFICATIONS_REQUEUE_EVERY_SECONDS", default=60.0)},
 }

@@ -119,12 +119,9 @@ class Topology:
         """Every queue of the service with the arguments it is declared with."""
         back_to_queue = {"x-dead-letter-exchange": self.retry_exchange, "x-dead-letter-routing-key": self.queue,
                          "x-dead-letter-strategy": "at-least-once"}
-        # Classic queues for what waits for an operator: they count no deliveries, so browsing them
-        # (which hands every message back) can never push one over a delivery limit.
-        parked = {"x-queue-type": "classic"}
         queues: list[tuple[str, dict[str, object]]] = [
-            (self.dead_queue, parked),
-            (self.unroutable_queue, parked),
+            (self.dead_queue, PARKED),
+            (self.unroutable_queue, PARKED),
             # No x-delivery-limit: a quorum queue counts every return (a consumer restart, a lost
             # channel) as a delivery, so innocent messages would be dead-lettered. The consumer counts
             # the deliveries that really crashed it instead (config/eventbus/attempts.py).
@@ -139,6 +136,11 @@ class Topology:
         return queues
 
 
+# Classic queues for what waits for an operator: they count no deliveries, so browsing them
+# (which hands every message back) can never push one over a delivery limit.
+PARKED = {"x-queue-type": "classic"}
+
+
 # Quorum queues dead-letter at-least-once only with reject-publish overflow.
 def _quorum(**arguments: object) -> dict[str, object]:
     return {"x-queue-type": "quorum", "x-overflow": "reject-publish", **arguments}
@@ -146,8 +148,11 @@ def _quorum(**arguments: object) -> dict[str, object]:
 
 def exchanges_declare(channel: amqp.Channel, topology: Topology) -> None:
     """The service's own exchanges. `<service>.events` hands what no queue takes to its alternate
-    exchange, so an event nobody is bound for lands in `<service>.unroutable` instead of the void."""
+    exchange, so an event nobody is bound for lands in `<service>.unroutable` instead of the void
+    (the queue is declared and bound here too: an alternate exchange that leads nowhere drops)."""
     channel.exchange_declare(topology.unroutable_exchange, "fanout", durable=True, auto_delete=False)
+    channel.queue_declare(topology.unroutable_queue, durable=True, auto_delete=False, arguments=PARKED)
+    channel.queue_bind(topology.unroutable_queue, topology.unroutable_exchange, "")
     channel.exchange_declare(topology.retry_exchange, "direct", durable=True, auto_delete=False)
     channel.exchange_declare(topology.exchange, "topic", durable=True, auto_delete=False,
                              arguments={"alternate-exchange": topology.unroutable_exchange})
@@ -166,7 +171,6 @@ def topology_declare(channel: amqp.Channel, topology: Topology) -> None:
             channel.queue_bind(queue, topology.retry_exchange, queue)
     except amqp.exceptions.PreconditionFailed as exc:
         raise TopologyMismatch(f"{exc}: run `manage.py topology` to move {topology.service} to the new layout") from exc
-    channel.queue_bind(topology.unroutable_queue, topology.unroutable_exchange, "")
     for exchange, routing_key in topology.bindings():
         channel.queue_bind(topology.queue, exchange, routing_key)
 

@@ -122,6 +122,7 @@ class Relay:
         self.sent_total = 0
         self.parked_total = 0
         self.leader = False
+        self.returned_seen = False
         self.user = broker_user_of(broker_url)
         if self.user != broker_user(service):
             raise WrongIdentity(f"the relay of {service} connects as {self.user!r}; consumers only trust "
@@ -156,7 +157,7 @@ class Relay:
             self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.service}-relay-db")
         if self.amqp is None:
             self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay", heartbeat=self.heartbeat)
-            exchanges_declare(self.amqp.channel(), Topology(service=self.service, consumes=(), retry_delays=()))
+            self._declare_exchanges()
             self.publisher = ConfirmingPublisher(self.amqp, app_id=self.service, user_id=self.user)
             log.info("relay connected to the broker and the database")
 
@@ -177,7 +178,16 @@ class Relay:
         while not self.stopper.stopping:
             if self._lead():
                 self.relay_due()
+                if self.returned_seen:
+                    self._declare_exchanges()
             self._wait_for_work()
+
+    def _declare_exchanges(self) -> None:
+        """Ours, with the alternate exchange that takes what no queue is bound for (again, after a return)."""
+        channel = self.amqp.channel()
+        exchanges_declare(channel, Topology(service=self.service, consumes=(), retry_delays=()))
+        channel.close()
+        self.returned_seen = False
 
     def _lead(self) -> bool:
         """Whether this relay is the one that publishes; the others take over when its session ends."""
@@ -283,5 +293,6 @@ class Relay:
                 log.warning("returned by the broker (is %s.unroutable missing?): %s id=%s; it goes again",
                             self.service, types[event_id], event_id)
                 conn.execute(COUNT_UNROUTABLE, [types[event_id], 1, event_id])
+            self.returned_seen = True
             conn.execute(MARK_FAILED, ["returned by the broker: no queue took it, not even "
                                        f"{self.service}.unroutable", [by_event[e] for e in window.returned]])

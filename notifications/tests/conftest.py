@@ -126,7 +126,11 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     from notifications.tasks import delivery_send
 
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(delivery_send, "apply_async", lambda *args, **kwargs: calls.append(kwargs))
+    def record(*args: Any, **kwargs: Any) -> None:
+        assert kwargs.pop("retry") is True and kwargs.pop("retry_policy")  # a broker restart is ridden out
+        calls.append(kwargs)
+
+    monkeypatch.setattr(delivery_send, "apply_async", record)
     return calls
 
 

@@ -46,7 +46,9 @@ def _env() -> dict[str, str]:
     env = {**os.environ, "BROKER_URL": ADMIN_URL, "PYTHONUNBUFFERED": "1",
            "EVENTBUS_RELAY_POLL_SECONDS": "1", "EVENTBUS_RETRY_DELAYS": "1,2,4,8",
            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-           "THROTTLE_SUBMIT": "1000000/hour", "THROTTLE_USER": "1000000/min", "LOG_LEVEL": "WARNING"}
+           "THROTTLE_SUBMIT": "1000000/hour", "THROTTLE_USER": "1000000/min", "LOG_LEVEL": "WARNING",
+           # What re-schedules a notification whose task was lost (the broker was down at commit), sooner.
+           "NOTIFICATIONS_REQUEUE_EVERY_SECONDS": "5", "NOTIFICATIONS_REQUEUE_GRACE_SECONDS": "10"}
     for service in SERVICES:
         env[f"{service.upper()}_DATABASE_URL"] = f"{DB_HOST}/{_database(service)}"
     return env
@@ -152,6 +154,8 @@ class Platform:
             celery = Path(PY).with_name("celery")
             lines.append(f"{service}-worker: DJANGO_SETTINGS_MODULE={service}.settings {celery} -A config.celery worker "
                          f"-n {service}-drill@%h -Q {service}.tasks --concurrency 2 --loglevel WARNING")
+        lines.append(f"notifications-beat: DJANGO_SETTINGS_MODULE=notifications.settings {Path(PY).with_name('celery')} -A config.celery beat "
+                     f"--schedule {self.var}/beat-notifications --loglevel WARNING")
         lines.append(f"publishing-web: DJANGO_SETTINGS_MODULE=publishing.settings {Path(PY).with_name('gunicorn')} "
                      f"publishing.wsgi -b 127.0.0.1:{self.port} --workers 3")
         path = self.var / "Procfile"
@@ -268,16 +272,19 @@ class Platform:
 
     def burst(self, count: int, *, during=None, threads: int = 6) -> list[str]:
         """Submit `count` articles; `during` runs (in this thread) once about a third are in."""
+        started = time.monotonic()
         with ThreadPoolExecutor(threads) as pool:
             futures = [pool.submit(self.submit_one, n) for n in range(count)]
             if during is not None:
                 wait_for(lambda: sum(f.done() for f in futures) >= count // 3, timeout=120, what="a third submitted")
                 during()
-            return [f.result() for f in futures]
+            ids = [f.result() for f in futures]
+        print(f"drill: {count} submitted in {time.monotonic() - started:.1f}s")
+        return ids
 
     # --- outcome --------------------------------------------------------------------------------
 
-    def assert_all_flowed_once(self, article_ids: list[str], *, timeout: float = 180) -> None:
+    def assert_all_flowed_once(self, article_ids: list[str], *, timeout: float = float(os.environ.get("DRILL_SETTLE_SECONDS", 180))) -> None:
         """Every article live, and exactly one article.published, one search.indexed and one author
         notification about it: nothing lost, nothing doubled."""
         def settled() -> bool:
@@ -294,8 +301,10 @@ class Platform:
                     return False
             return True
 
+        started = time.monotonic()
         try:
             wait_for(settled, timeout=timeout, what=f"{len(article_ids)} articles through every service")
+            print(f"drill: {len(article_ids)} settled {time.monotonic() - started:.1f}s after the last submission")
         except AssertionError:
             raise AssertionError(self.describe(article_ids)) from None
         time.sleep(2)  # a doubled event would arrive now, after the first

@@ -138,3 +138,17 @@ def test_consumer_stops_cleanly_on_sigterm(start) -> None:
     wait_for(lambda: "consumer connected" in consumer.output(), what="the consumer to connect")
     assert consumer.terminate() == 0
     assert "stopped" in consumer.output()
+
+
+def test_a_forward_no_queue_takes_is_not_acked_and_the_topology_is_declared_again(start, channel, admin_channel,
+                                                                                 topology) -> None:
+    consumer = start("consume")
+    wait_for(lambda: "consumer connected" in consumer.output(), what="the consumer to connect")
+    admin_channel.queue_delete(topology.retry_queue(1))  # an operator's mistake: the first retry queue is gone
+    body = envelope_bytes(title="fail-1")
+    raw_publish(channel, body)
+    # The forward to publishing.retry.1 comes back: the message stays, the consumer reconnects and
+    # declares its queues again, and the retry then goes through.
+    wait_for(lambda: _effects_of(json.loads(body)["id"]) == 1, timeout=30, what="the effect after the retry")
+    assert "Returned" in consumer.output() and "returned by the broker" in consumer.output()
+    assert queue_depth(channel, topology.dead_queue) == 0

@@ -136,6 +136,22 @@ def test_an_event_no_queue_takes_lands_in_the_unroutable_queue(start, channel, t
     wait_for(lambda: OutboxMessage.objects.filter(sent_at__isnull=False).count() == 1, what="row marked sent")
 
 
+def test_a_returned_event_is_not_marked_sent_and_goes_again(start, channel, admin_channel, topology) -> None:
+    relay = start("relay")
+    wait_for(lambda: "is the active one" in relay.output(), what="the relay to lead")
+    admin_channel.exchange_delete(topology.unroutable_exchange)  # the alternate exchange is gone: the broker returns
+    with transaction.atomic():
+        event = publish("author.registered", subject="author/x", data={
+            "author_id": str(uuid.uuid4()), "username": "bob", "display_name": "Bob",
+            "email": "bob@example.com", "preferences": {}})
+    row = wait_for(lambda: OutboxMessage.objects.filter(attempts__gte=1).first(), what="the return recorded")
+    assert row.sent_at is None and "returned by the broker" in row.last_error
+    assert event.id in relay.output()
+    # The relay declares its exchanges again; the next try lands in publishing.unroutable.
+    wait_for(lambda: OutboxMessage.objects.filter(sent_at__isnull=False).exists(), timeout=30, what="the row sent")
+    wait_for(lambda: queue_depth(channel, topology.unroutable_queue) == 1, what="the event in publishing.unroutable")
+
+
 def test_a_row_the_relay_cannot_send_is_parked_and_the_next_goes_out(start, tap) -> None:
     good = publish_submitted()
     with transaction.atomic():
