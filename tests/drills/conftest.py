@@ -35,6 +35,7 @@ DRILL_VHOST = "platform_drill"
 ADMIN_URL = os.environ.get("DRILL_ADMIN_BROKER_URL", f"amqp://guest:guest@127.0.0.1:5672/{DRILL_VHOST}")
 OBSERVER = "drill.observer"
 AUTHORS = 20
+SETTLE_SECONDS = float(os.environ.get("DRILL_SETTLE_SECONDS", 180))
 PY = str(Path(sys.executable))
 
 
@@ -154,8 +155,8 @@ class Platform:
             celery = Path(PY).with_name("celery")
             lines.append(f"{service}-worker: DJANGO_SETTINGS_MODULE={service}.settings {celery} -A config.celery worker "
                          f"-n {service}-drill@%h -Q {service}.tasks --concurrency 2 --loglevel WARNING")
-        lines.append(f"notifications-beat: DJANGO_SETTINGS_MODULE=notifications.settings {Path(PY).with_name('celery')} -A config.celery beat "
-                     f"--schedule {self.var}/beat-notifications --loglevel WARNING")
+        lines.append(f"notifications-beat: DJANGO_SETTINGS_MODULE=notifications.settings {Path(PY).with_name('celery')} "
+                     f"-A config.celery beat --schedule {self.var}/beat-notifications --loglevel WARNING")
         lines.append(f"publishing-web: DJANGO_SETTINGS_MODULE=publishing.settings {Path(PY).with_name('gunicorn')} "
                      f"publishing.wsgi -b 127.0.0.1:{self.port} --workers 3")
         path = self.var / "Procfile"
@@ -284,7 +285,7 @@ class Platform:
 
     # --- outcome --------------------------------------------------------------------------------
 
-    def assert_all_flowed_once(self, article_ids: list[str], *, timeout: float = float(os.environ.get("DRILL_SETTLE_SECONDS", 180))) -> None:
+    def assert_all_flowed_once(self, article_ids: list[str], *, timeout: float = SETTLE_SECONDS) -> None:
         """Every article live, and exactly one article.published, one search.indexed and one author
         notification about it: nothing lost, nothing doubled."""
         def settled() -> bool:
