@@ -170,13 +170,16 @@ class Consumer:
         self._flush_acks()
         key = message_key(message)
         starts = self._with_database(lambda: database_call(attempt_start, key))
-        if starts > CRASH_LIMIT:
-            error = f"delivered {starts} times and never finished: it crashes the consumer"
-            self._settle(message, Outcome(POISON, None, error=error, error_line=error))
-        else:
-            self._settle(message, self._apply(message))
-        self._flush_acks()
-        self._with_database(lambda: database_call(attempt_clear, key))
+        try:
+            if starts > CRASH_LIMIT:
+                error = f"delivered {starts} times and never finished: it crashes the consumer"
+                self._settle(message, Outcome(POISON, None, error=error, error_line=error))
+            else:
+                self._settle(message, self._apply(message))
+            self._flush_acks()
+        finally:
+            # Finished, or the connection went (the message comes back): either way it did not crash us.
+            self._with_database(lambda: database_call(attempt_clear, key))
 
     def _settle(self, message: amqp.Message, outcome: Outcome) -> None:
         event = outcome.event
