@@ -104,7 +104,7 @@ class WindowedPublisher:
                 self.exchange, self.routing_key, body,
                 pika.BasicProperties(content_type="application/cloudevents+json; charset=utf-8", delivery_mode=2,
                                      message_id=message_id, type="article.submitted", app_id="publishing",
-                                     timestamp=now),
+                                     user_id=self.params.credentials.username, timestamp=now),
                 mandatory=True)
             self.sent += 1
 
@@ -139,7 +139,8 @@ def main() -> None:
     import django
     from django.conf import settings
 
-    broker_url: str = settings.EVENTBUS["BROKER_URL"]
+    broker_url: str = settings.EVENTBUS["BROKER_URL"]  # the service's own broker user, as the relay and consumer run
+    admin_url: str = settings.EVENTBUS_TEST_ADMIN_URL  # the raw baseline's queue and the bench's housekeeping
     targets = (urlparse(broker_url).path, settings.DATABASES["default"]["NAME"])
     if not all("bench" in target for target in targets):  # it purges queues and truncates tables
         raise SystemExit(f"refusing to run: vhost and database must be bench ones, got {targets}")
@@ -151,7 +152,7 @@ def main() -> None:
 
     from bench.handlers import EFFECT
     from bench.handlers import EVENT_HANDLERS as BENCH_HANDLERS
-    from config.eventbus.broker import broker_connect, topology_declare
+    from config.eventbus.broker import broker_connect, topology_declare, topology_migrate
     from config.eventbus.consumer import Consumer
     from config.eventbus.inbox import CLAIM as INBOX_CLAIM
     from config.eventbus.lifecycle import Stopper
@@ -167,7 +168,8 @@ def main() -> None:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(devnull)
     topology, dsn = service_topology(), database_dsn()
-    admin = broker_connect(broker_url, name="bench.admin")
+    admin = broker_connect(admin_url, name="bench.admin")
+    topology_migrate(admin, topology, log=lambda line: None)
     channel = admin.channel()
     topology_declare(channel, topology)
     channel.queue_declare(RAW_QUEUE, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
@@ -189,8 +191,8 @@ def main() -> None:
 
     window = settings.EVENTBUS["RELAY_BATCH"]  # the raw baseline gets the relay's window size
 
-    def publish(queue_or_key: str, exchange: str = "") -> float:
-        return WindowedPublisher(broker_url, exchange, queue_or_key, wire, window).run()
+    def publish(queue_or_key: str, exchange: str = "", url: str = broker_url) -> float:
+        return WindowedPublisher(url, exchange, queue_or_key, wire, window).run()
 
     def check(what: str, got: int, want: int) -> None:
         if got != want:  # a wrong count means the figure measured the wrong thing
@@ -240,10 +242,10 @@ def main() -> None:
         return elapsed
 
     def raw_consume() -> float:
-        publish(RAW_QUEUE)
+        publish(RAW_QUEUE, url=admin_url)
         check("raw consume: preloaded", queue_count(RAW_QUEUE, n), n)
         db = psycopg.connect(dsn)
-        conn = pika.BlockingConnection(pika.URLParameters(broker_url))
+        conn = pika.BlockingConnection(pika.URLParameters(admin_url))
         ch = conn.channel()
         ch.basic_qos(prefetch_count=50)
         done, advance = [0], ADVANCE.format(op="<")
@@ -273,7 +275,7 @@ def main() -> None:
         return elapsed
 
     def consumer() -> float:
-        publish(topology.queue)
+        publish(events[0].type, exchange=topology.exchange)  # as its producer, or the consumer calls it forged
         check("consumer: preloaded", queue_count(topology.queue, n), n)
 
         class CountingStopper(Stopper):
@@ -289,7 +291,7 @@ def main() -> None:
 
         stopper = CountingStopper()
         worker = Consumer(topology=topology, broker_url=broker_url, handlers=BENCH_HANDLERS,
-                          prefetch=settings.EVENTBUS["PREFETCH"], stopper=stopper)
+                          prefetch=settings.EVENTBUS["PREFETCH"], stopper=stopper, dsn=dsn)
         worker._connect()  # declares, sets prefetch, basic_consume: deliveries start flowing
         started = time.perf_counter()
         worker._serve()  # returns once `stopping` turns true after the Nth ack
