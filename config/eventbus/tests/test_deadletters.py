@@ -100,3 +100,20 @@ def test_admin_dead_letters_need_staff(client, channel) -> None:
     staff = User.objects.create_user("staff", "s@example.com", "pw", is_staff=True)
     client.force_login(staff)
     assert client.get("/admin/eventbus/deadletter/").status_code == 403
+
+
+def test_an_unroutable_event_is_listed_and_replayed_to_whoever_is_bound_by_now(channel, admin_channel, topology) -> None:
+    body = envelope_bytes()
+    raw_publish(channel, body, routing_key="article.snapshot")  # a type nobody here is bound for
+    wait_for(lambda: queue_depth(channel, topology.unroutable_queue) == 1, what="the event in publishing.unroutable")
+    listing = _call("--unroutable", "list")
+    assert json.loads(body)["id"] in listing and "1 message(s) in publishing.unroutable" in listing
+    admin_channel.queue_declare("eventbus_test.late", durable=False, auto_delete=False)
+    admin_channel.queue_bind("eventbus_test.late", "publishing.events", "article.snapshot")
+    try:
+        assert "replayed 1" in _call("--unroutable", "replay", "--all")
+        replayed = wait_for(lambda: admin_channel.basic_get("eventbus_test.late", no_ack=True), what="the replayed event")
+        assert replayed.body == body and replayed.properties["user_id"] == "publishing"
+        assert queue_depth(channel, topology.unroutable_queue) == 0
+    finally:
+        admin_channel.queue_delete("eventbus_test.late")

@@ -94,3 +94,17 @@ def test_commit_notifies_the_relay_and_rollback_does_not() -> None:
 def _publish_in_tx() -> Event:
     with transaction.atomic():
         return _publish()
+
+
+def test_times_of_an_outbox_row_come_from_the_database_clock() -> None:
+    # The relay compares available_at with the database's now(): both must read the same clock.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT column_name, column_default FROM information_schema.columns "
+                       "WHERE table_name = 'eventbus_outboxmessage' AND column_name IN ('available_at', 'created_at')")
+        defaults = dict(cursor.fetchall())
+    assert defaults.keys() == {"available_at", "created_at"}
+    assert all(default and "timestamp" in default.lower() for default in defaults.values()), defaults
+    with transaction.atomic():
+        event = _publish()
+    row = OutboxMessage.objects.get(event_id=event.id)
+    assert row.available_at == row.created_at  # one statement's database time, not two Python readings
