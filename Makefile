@@ -63,3 +63,9 @@ asyncapi: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The moderation rules on hostile 200,000-character inputs and ordinary articles, per input and per rule,
+# next to the engine before RE2 (BENCH_ARGS="--rounds 5 --baseline-limit 10"; moderation/bench_rules.py).
+.PHONY: bench-rules
+bench-rules: install
+	$(PY) -m moderation.bench_rules $(BENCH_ARGS)

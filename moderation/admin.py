@@ -1,10 +1,12 @@
 """Moderation's admin: rules, thresholds and reason codes are editable; cases and the audit log are read-only."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
 from moderation.models import AuditEntry, Case, LiveArticle, Policy, ReasonCode, Rule
+from moderation.rules.terms import patterns_problems, terms_problems
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,8 +42,27 @@ class LiveArticleAdmin(ReadOnlyAdmin):
     search_fields = ["title", "article_id"]
 
 
+class RuleForm(forms.ModelForm):
+    """A rule's patterns must be ones RE2 can run: moderation never falls back to a backtracking engine."""
+
+    class Meta:
+        model = Rule
+        fields = "__all__"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        params = cleaned.get("params")
+        if isinstance(params, dict):
+            problems = terms_problems(params["terms"]) if "terms" in params else []
+            problems += patterns_problems(params["patterns"]) if "patterns" in params else []
+            for problem in problems:
+                self.add_error("params", problem)
+        return cleaned
+
+
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
+    form = RuleForm
     list_display = ["code", "kind", "enabled", "action", "weight", "message"]
     list_editable = ["enabled", "action", "weight"]
     list_filter = ["kind", "enabled", "action"]

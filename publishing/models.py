@@ -89,6 +89,12 @@ class Revision(models.Model):
     body = models.TextField(blank=True)
     tags = models.JSONField(default=list)
     submitted_at = models.DateTimeField()
+    # Rendered once, when the revision is submitted (publishing.rendering), so readers' pages never render
+    # Markdown on a request. Frozen like the words they come from.
+    body_html = models.TextField(blank=True, editable=False, help_text="The body as sanitised HTML.")
+    excerpt_html = models.TextField(blank=True, editable=False,
+                                    help_text="The summary, or the body's first 500 characters when there is "
+                                              "none, as sanitised HTML: the feed's entry.")
 
     class Meta:
         ordering = ["article", "number"]

@@ -1,4 +1,4 @@
-"""The public site for readers: only live revisions, rendered to sanitised HTML."""
+"""The public site for readers: only live revisions, as the sanitised HTML stored with each (no rendering here)."""
 from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
@@ -7,14 +7,16 @@ from django.shortcuts import render
 from django.utils.feedgenerator import Atom1Feed
 
 from publishing.models import Article, Revision, UnpublishReason
-from publishing.rendering import markdown_render
 from publishing.selectors import article_live_revision, revisions_live
 
 LATEST = 20
+# Listings show titles, summaries and excerpts: 20 bodies (and working copies) of up to 200,000 characters
+# each need not leave the database on every request.
+LISTING_UNUSED = ("body", "body_html", "article__body")
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "publishing/home.html", {"revisions": revisions_live(limit=LATEST)})
+    return render(request, "publishing/home.html", {"revisions": revisions_live(limit=LATEST).defer(*LISTING_UNUSED)})
 
 
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -27,7 +29,7 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
             return render(request, "publishing/gone.html", status=410)
         raise Http404("this article is not live")
     revision = article_live_revision(article=article)
-    context = {"article": article, "revision": revision, "html": markdown_render(revision.body)}
+    context = {"article": article, "revision": revision}
     return render(request, "publishing/article.html", context)
 
 
@@ -40,13 +42,13 @@ class LatestArticlesFeed(Feed):
     item_guid_is_permalink = False
 
     def items(self) -> list[Revision]:
-        return list(revisions_live(limit=LATEST))
+        return list(revisions_live(limit=LATEST).defer(*LISTING_UNUSED))
 
     def item_title(self, item: Revision) -> str:
         return item.title
 
     def item_description(self, item: Revision) -> str:
-        return markdown_render(item.summary or item.body[:500])
+        return item.excerpt_html
 
     def item_link(self, item: Revision) -> str:
         return item.article.url

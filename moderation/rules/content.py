@@ -1,18 +1,23 @@
-"""Rules that look only at the submitted text: banned terms, links, length, shouting."""
+"""Rules that look only at the submitted text: banned terms, links, length, shouting.
+
+Each rule is linear in the text: matching is RE2 or a single pass of C-level string operations, and
+nothing runs a backtracking pattern per character. A body may hold 200,000 characters.
+"""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlsplit
+from itertools import islice, repeat
+from operator import add
 
-from moderation.rules.text import fold, skeleton
+from moderation.rules.terms import pattern_spans, patterns_compiled, terms_matcher
+from moderation.rules.text import CharTable, fold, folded, translate
 from moderation.rules.types import Finding, RuleSpec, Submission, message_format
 
-# Between the letters of a banned word an evader may put one dot, dash, star or space ("v.i.a.g.r.a").
-_GAP = r"[\s.\-_*]?"
-# Between the words of a banned phrase: any run of non-letters ("casino-bonus", "casino  bonus").
-_WORD_GAP = r"[\W_]*"
+# One pass, no backtracking: after the fixed prefix, a run of one character class and nothing after it.
 URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>()\[\]\"'`]+")
 _MATCH_PREVIEW = 80
 
@@ -23,85 +28,143 @@ def finding(rule: RuleSpec, *, field: str = "", start: int = 0, end: int = 0, ma
                    field=field, start=start, end=end, match=match[:_MATCH_PREVIEW])
 
 
-def _term_pattern(term: str) -> str:
-    words = skeleton(term).split()
-    # A letter may repeat ("viaaagra"); the whole term must stand on word boundaries, so "cialis"
-    # never fires inside "specialist".
-    return _WORD_GAP.join(_GAP.join(re.escape(c) + "+" for c in word) for word in words)
-
-
-@lru_cache(maxsize=256)
-def terms_regex(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    parts = [_term_pattern(term) for term in terms if skeleton(term).strip()]
-    if not parts:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
-
-
-@lru_cache(maxsize=256)
-def patterns_regex(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    compiled = []
-    for pattern in patterns:
-        try:
-            compiled.append(re.compile(pattern, re.IGNORECASE))
-        except re.error:  # Rule.clean() refuses these; an old bad row must not stop moderation
-            continue
-    return tuple(compiled)
-
-
 def banned_terms(rule: RuleSpec, sub: Submission) -> Iterator[Finding]:
     """Word-list terms on the folded skeleton; admin regexes on the folded text without digit folding."""
-    terms = terms_regex(tuple(rule.params.get("terms", ())))
-    patterns = patterns_regex(tuple(rule.params.get("patterns", ())))
+    terms = terms_matcher(tuple(rule.params.get("terms", ())))
+    patterns = patterns_compiled(tuple(rule.params.get("patterns", ())), rule=rule.code)
     for field, text in sub.field_texts():
         if terms is not None:
             folded = fold(text)
-            for hit in terms.finditer(folded.text):
-                start, end = folded.span(hit.start(), hit.end())
+            for hit_start, hit_end in terms.spans(folded.text):
+                start, end = folded.span(hit_start, hit_end)
                 yield finding(rule, field=field, start=start, end=end, match=text[start:end], term=text[start:end])
         if patterns:
             folded = fold(text, leet=False)
-            for pattern in patterns:
-                for hit in pattern.finditer(folded.text):
-                    if hit.end() == hit.start():
-                        continue
-                    start, end = folded.span(hit.start(), hit.end())
-                    yield finding(rule, field=field, start=start, end=end, match=text[start:end], term=text[start:end])
+            for hit_start, hit_end in pattern_spans(patterns, folded.text):
+                start, end = folded.span(hit_start, hit_end)
+                yield finding(rule, field=field, start=start, end=end, match=text[start:end], term=text[start:end])
 
 
-def _host(url: str) -> str:
-    try:
-        host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
-    except ValueError:
-        return ""
-    return fold(host, leet=False).text.rstrip(".")
+# The host of each link as urlsplit(url, or "http://" + url for "www." links).hostname has it, for a
+# whole list of links (joined one per line) in one findall() instead of a urlsplit() per link. Links
+# hold no spaces or brackets, so neither line breaks nor IPv6 hosts come into it. The authority
+# follows a scheme ("https://", even "www.a.b://"), or starts the link when it has no "://" at all
+# ("www.…"); after a "://" further on, urlsplit() sees no authority. The host is what follows the
+# authority's last "@", up to a port. Each line gives one match, empty when there is no authority.
+_AUTHORITY_AT = r"(?m)^(?:(?:[A-Za-z0-9+.\-]*://|(?![^\n]*://))"
+_HOSTS = re.compile(_AUTHORITY_AT + r"(?:[^/?#\n]*@)?([^/?#:\n]*))?")
+_AUTHORITIES = re.compile(_AUTHORITY_AT + r"((?:[^/?#\n]*@)?([^/?#:\n]*)[^/?#\n]*))?")
 
 
-def _domain_in(host: str, domains: list[str]) -> bool:
-    return any(host == d or host.endswith("." + d) for d in (d.lower().strip(".") for d in domains) if d)
+def _hosts(urls: list[str]) -> list[str]:
+    """The folded host of each link ("" for none): what blocked and internal domains are compared with."""
+    if not urls:
+        return []
+    joined = "\n".join(urls)
+    if joined.isascii():  # lower() is all that folding does to ASCII
+        return list(map(str.rstrip, map(str.lower, _HOSTS.findall(joined)), repeat(".")))
+    found = _AUTHORITIES.findall(joined)  # (authority, host) per link
+    distinct = list(dict.fromkeys(found))
+    host_of = dict(zip(distinct, _hosts_folded(distinct), strict=True))
+    return list(map(host_of.__getitem__, found))
+
+
+def _hosts_folded(pairs: list[tuple[str, str]]) -> list[str]:
+    """What urlsplit() and then fold() make of each (authority, host), all at once: a line break stands
+    between two of them as the end of a string would (it is neither cased, nor folded, nor normalised)."""
+    hosts = [host for _, host in pairs]
+    names = "\n".join(hosts)
+    if "%" in names:  # urlsplit() keeps the case of an IPv6 zone ("%eth0")
+        names = "\n".join(name.lower() + percent + zone for name, percent, zone in (h.partition("%") for h in hosts))
+    else:
+        names = names.lower()
+    folded_hosts = list(map(str.rstrip, folded(names).split("\n"), repeat(".")))
+    # urlsplit() refuses an authority in which NFKC makes a "/", "?", "#", "@" or ":" appear.
+    plain = "\n".join(authority for authority, _ in pairs)
+    for mark in "@:#?":  # which urlsplit() takes out before it normalises
+        plain = plain.replace(mark, "")
+    normal = unicodedata.normalize("NFKC", plain)
+    if normal != plain:
+        for i, (before, after) in enumerate(zip(plain.split("\n"), normal.split("\n"), strict=True)):
+            if before != after and any(mark in after for mark in "/?#@:"):
+                folded_hosts[i] = ""
+    return folded_hosts
+
+
+@lru_cache(maxsize=256)
+def _domains_regex(domains: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A host that is one of `domains` or under one (after a dot); None for no domains. Linear: each
+    position tries the fixed domain names once."""
+    names = sorted({d for d in (str(v).lower().strip(".") for v in domains) if d})
+    if not names:
+        return None
+    return re.compile(r"(?:^|\.)(?:" + "|".join(map(re.escape, names)) + r")\Z")
+
+
+@dataclass(frozen=True)
+class _Links:
+    starts: list[int]
+    ends: list[int]
+    urls: list[str]
+    hosts: list[str]
+    more: bool = False  # links past MAX_LINKS were not looked at
+
+
+_NO_LINKS = _Links([], [], [], [])
+# The link rules look at the first 2,000 links of a field. Far past any link limit, so the limit
+# rule fires as before (its message then says "2000+"); a blocked domain further on goes unnamed,
+# but a text with that many links goes to a human anyway. Ten thousand links with ten thousand
+# hosts in other scripts would otherwise cost more than every other rule together.
+MAX_LINKS = 2_000
+
+
+@lru_cache(maxsize=8)
+def _links_in(text: str) -> _Links:
+    # Memoised: both link rules read the same links. Built by C-level map()s over the regex matches,
+    # not a Python step (and a urlsplit()) per link.
+    ascii_lower = text.encode("utf-8", "surrogatepass").lower()
+    if b"http" not in ascii_lower and b"www." not in ascii_lower:
+        # No link can start here: only ASCII letters match "http" and "www." under (?i). Saves the
+        # regex's step per character on text without links.
+        return _NO_LINKS
+    hits = list(islice(URL.finditer(text), MAX_LINKS + 1))
+    more = len(hits) > MAX_LINKS
+    del hits[MAX_LINKS:]
+    starts = list(map(re.Match.start, hits))
+    urls = list(map(str.rstrip, map(re.Match.group, hits), repeat(".,;:!?")))
+    return _Links(starts, list(map(add, starts, map(len, urls))), urls, _hosts(urls), more)
 
 
 def links(sub: Submission) -> Iterator[tuple[str, int, int, str, str]]:
     """(field, start, end, url, host) of every link in the title, summary and body."""
     for field, text in sub.field_texts():
-        for hit in URL.finditer(text):
-            url = hit.group().rstrip(".,;:!?")
-            yield field, hit.start(), hit.start() + len(url), url, _host(url)
+        found = _links_in(text)
+        yield from zip(repeat(field), found.starts, found.ends, found.urls, found.hosts)
 
 
 def link_limit(rule: RuleSpec, sub: Submission) -> Iterator[Finding]:
-    internal = rule.params.get("internal_domains", [])
-    external = [link for link in links(sub) if link[4] and not _domain_in(link[4], internal)]
-    limit = int(rule.params.get("max_links", 5))
-    if len(external) > limit:
-        field, start, end, url, _ = external[limit]  # the first link over the limit
-        yield finding(rule, field=field, start=start, end=end, match=url, count=len(external))
+    internal = _domains_regex(tuple(rule.params.get("internal_domains", ())))
+    limit = max(0, int(rule.params.get("max_links", 5)))
+    count, more, first_over = 0, False, None
+    for field, text in sub.field_texts():
+        found = _links_in(text)
+        external = [i for i, host in enumerate(found.hosts) if host and not (internal and internal.search(host))]
+        if first_over is None and count + len(external) > limit:
+            i = external[limit - count]  # the first link over the limit
+            first_over = (field, found.starts[i], found.ends[i], found.urls[i])
+        count += len(external)
+        more = more or found.more
+    if first_over:
+        field, start, end, url = first_over
+        yield finding(rule, field=field, start=start, end=end, match=url, count=f"{count}+" if more else count)
 
 
 def blocked_domains(rule: RuleSpec, sub: Submission) -> Iterator[Finding]:
-    blocked = rule.params.get("domains", [])
+    blocked = _domains_regex(tuple(rule.params.get("domains", ())))
+    if blocked is None:
+        return
     for field, start, end, url, host in links(sub):
-        if host and _domain_in(host, blocked):
+        if host and blocked.search(host):
             yield finding(rule, field=field, start=start, end=end, match=url, domain=host)
 
 
@@ -123,15 +186,30 @@ def max_length(rule: RuleSpec, sub: Submission) -> Iterator[Finding]:
         yield finding(rule, field=field, start=0, end=len(text), match=text, length=length)
 
 
+def _case_of(char: str) -> str | None:
+    if char.isalpha() and char.isupper():
+        return "U"
+    if char.isalpha() and char.islower():
+        return "l"
+    return None  # dropped
+
+
+_CASES = CharTable(_case_of)
+# Shouting is judged on the first 20,000 characters of a field (some 3,000 words: all of most
+# articles). Text in other scripts costs a dictionary look-up per character, and the opening of a field
+# tells writing in capitals from prose as well as the whole does.
+SHOUTING_CHARS = 20_000
+
+
 def shouting(rule: RuleSpec, sub: Submission) -> Iterator[Finding]:
     """A field whose letters are mostly capitals; short fields ("NASA") are left alone."""
     max_ratio = float(rule.params.get("max_ratio", 0.7))
     min_letters = int(rule.params.get("min_letters", 20))
     for field, text in sub.field_texts():
-        letters = [c for c in text if c.isalpha() and (c.isupper() or c.islower())]
-        if len(letters) < min_letters:
+        cases = translate(text[:SHOUTING_CHARS], _CASES)  # "U" per capital, "l" per small letter
+        if len(cases) < min_letters:
             continue
-        ratio = sum(c.isupper() for c in letters) / len(letters)
+        ratio = cases.count("U") / len(cases)
         if ratio > max_ratio:
             start = len(text) - len(text.lstrip())
             end = len(text.rstrip())

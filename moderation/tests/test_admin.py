@@ -1,10 +1,13 @@
 """The admin: rules, thresholds and reason codes are editable and checked; cases and the audit log are read-only."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
+from moderation.admin import RuleForm
 from moderation.models import AuditEntry, Policy, Rule
 from moderation.tests.factories import CaseFactory, LiveArticleFactory
 
@@ -51,3 +54,44 @@ def test_rule_validation(changes, field) -> None:
 def test_thresholds_must_be_in_order() -> None:
     with pytest.raises(ValidationError):
         Policy(review_threshold=11, reject_threshold=10).clean()
+
+
+def _rule_post(patterns: list[str]) -> dict:
+    return {"code": "earn_fast", "kind": "banned_terms", "enabled": "on", "action": "reject", "weight": "10",
+            "message": "No {term}", "params": json.dumps({"terms": ["viagra"], "patterns": patterns})}
+
+
+@pytest.mark.parametrize(("pattern", "reason"), [
+    (r"earn (?<=\$)\d+", "(?<="),  # lookbehind
+    (r"free(?! shipping)", "(?!"),  # lookahead
+    (r"(\w+) \1", r"\1"),  # backreference
+])
+def test_the_admin_refuses_a_pattern_re2_cannot_run_and_says_why(client, pattern: str, reason: str) -> None:
+    client.force_login(User.objects.create_superuser("ops", "ops@example.com", "correct-horse-42"))
+    response = client.post("/admin/moderation/rule/add/", _rule_post(["viagra+", pattern]))
+    assert response.status_code == 200  # the form again, not a redirect
+    [error] = response.context["adminform"].form.errors["params"]
+    assert reason in error and "RE2" in error and pattern in error
+    assert not Rule.objects.filter(code="earn_fast").exists()
+
+
+def test_the_admin_saves_a_pattern_re2_can_run(client) -> None:
+    client.force_login(User.objects.create_superuser("ops", "ops@example.com", "correct-horse-42"))
+    response = client.post("/admin/moderation/rule/add/", _rule_post([r"\bearn \$\d+ (?:a|per) day\b"]))
+    assert response.status_code == 302
+    assert Rule.objects.get(code="earn_fast").params["patterns"] == [r"\bearn \$\d+ (?:a|per) day\b"]
+
+
+@pytest.mark.parametrize(("params", "valid"), [
+    ({"terms": ["viagra"], "patterns": ["ok"]}, True),
+    ({"patterns": ["(?<=a)b"]}, False),
+    ({"patterns": "a string, not a list"}, False),
+    ({"patterns": [""]}, False),
+    ({"terms": "viagra"}, False),
+    ({"terms": ["viagra", 7]}, False),
+    ({"max_links": 5}, True),
+])
+def test_the_rule_form_checks_terms_and_patterns(params: dict, valid: bool) -> None:
+    form = RuleForm(data=_rule_post([]) | {"params": json.dumps(params)})
+    assert form.is_valid() is valid
+    assert ("params" in form.errors) is not valid

@@ -2,9 +2,23 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from moderation.bench_rules import Baseline
 from moderation.rules import History, RuleSpec, Submission, rules_run
-from moderation.rules.content import banned_terms, blocked_domains, link_limit, max_length, min_length, shouting
+from moderation.rules.content import (
+    MAX_LINKS,
+    SHOUTING_CHARS,
+    _links_in,
+    banned_terms,
+    blocked_domains,
+    link_limit,
+    max_length,
+    min_length,
+    shouting,
+)
+from moderation.rules.engine import MAX_FINDINGS_PER_RULE
 
 SPAM = RuleSpec(code="spam_terms", kind="banned_terms", action="reject", weight=10, message="Banned: {term}",
                 params={"terms": ["viagra", "cialis", "casino bonus"], "patterns": [r"\bearn \$\d+ a day\b"]})
@@ -147,3 +161,65 @@ def test_shouting(title: str, text: str, fields: list[str]) -> None:
 def test_a_rule_counts_its_weight_once_however_often_it_fires() -> None:
     found = rules_run([SPAM], body("viagra viagra cialis"), History())
     assert [f.score for f in found] == [10, 0, 0]
+
+
+# What the link regex can take, with the parts urlsplit() treats specially: users, ports, IPv6 zones,
+# queries, fragments, "://" after a path, and non-ASCII hosts that NFKC turns into "/" or "@" (℀, ﹫).
+URL_PARTS = st.text("abc.:/?#@%-_+~=&ABC09" "жｅℂ①ßİΣ℀﹫：\u200b", max_size=25)
+URL_STARTS = st.sampled_from(["http://", "https://", "HTTPS://", "www.", "WWW.", "www.a.b+c://", "http://user:pw@"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(URL_STARTS, URL_PARTS, st.sampled_from([" ", ". ", "\n", ", see ", "!? "])), max_size=5))
+def test_links_and_their_hosts_are_the_ones_urlsplit_gave(parts: list[tuple[str, str, str]]) -> None:
+    text = "".join(start + rest + gap for start, rest, gap in parts)
+    found = _links_in(text)
+    assert list(zip(found.starts, found.ends, found.urls, found.hosts, strict=True)) == Baseline.links(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["https://", "www."]),
+                          st.sampled_from(["bit.ly", "BIT.LY.", "notbit.ly", "a.bit.ly", "example.org", "bіt.ly",
+                                           "docs.example.org", "ex", ""]),
+                          st.sampled_from(["", "/x", ":80/y", "?q"])), max_size=12))
+def test_link_rules_decide_as_before(links: list[tuple[str, str, str]]) -> None:
+    rule_links = RuleSpec(code="l", kind="link_limit", message="{count}",
+                          params={"max_links": 3, "internal_domains": ["example.org"]})
+    rule_blocked = RuleSpec(code="b", kind="blocked_domains", params={"domains": ["bit.ly", ".ex."]})
+    text = " ".join("".join(link) for link in links)
+    old = Baseline.links(text)
+    external = [link for link in old if link[3] and not Baseline.domain_in(link[3], ["example.org"])]
+    expected_limit = [(external[3][0], external[3][1], str(len(external)))] if len(external) > 3 else []
+    assert [(f.start, f.end, f.message) for f in link_limit(rule_links, body(text))] == expected_limit
+    expected_blocked = [link[:2] for link in old if link[3] and Baseline.domain_in(link[3], ["bit.ly", ".ex."])]
+    assert [(f.start, f.end) for f in blocked_domains(rule_blocked, body(text))] == expected_blocked
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("aAbBzZ ÉéΣσςЖжǅⅫⓐⒶß数1!", max_size=80))
+def test_shouting_counts_capitals_as_before(text: str) -> None:
+    ratio = Baseline.shouting_ratio(text)
+    found = list(shouting(SHOUT, Submission(title="t", body=text)))
+    assert [f.field for f in found] == (["body"] if ratio is not None and ratio > 0.7 else [])
+    if found:
+        assert found[0].message == f"{ratio:.0%} in body"
+
+
+def test_shouting_is_judged_on_the_opening_of_a_long_field() -> None:
+    calm_then_loud = "calm words " * (SHOUTING_CHARS // 11 + 1) + "LOUD WORDS " * 10_000
+    assert list(shouting(SHOUT, body(calm_then_loud))) == []
+    assert [f.field for f in shouting(SHOUT, body(calm_then_loud.swapcase()))] == ["body"]
+
+
+def test_a_rule_reports_at_most_a_hundred_findings() -> None:
+    found = rules_run([SPAM], body("viagra " * 5_000), History())
+    assert len(found) == MAX_FINDINGS_PER_RULE == 100
+    assert [f.score for f in found[:2]] == [10, 0]
+    assert found[-1].start == 99 * len("viagra ")
+
+
+def test_the_link_rules_look_at_the_first_two_thousand_links() -> None:
+    text = "https://a.com/x " * MAX_LINKS + "https://bit.ly/late " * 10
+    assert [f.message for f in link_limit(LINKS, body(text))] == [f"{MAX_LINKS}+ links, max 2"]
+    assert list(blocked_domains(BLOCKED, body(text))) == []  # past the cap; the link limit has fired
+    assert [f.message for f in link_limit(LINKS, body("https://a.com/x " * 50))] == ["50 links, max 2"]

@@ -1,8 +1,13 @@
 """The rules that weigh history, and the decision from findings to approve / review / reject."""
 from __future__ import annotations
 
-import pytest
+from unittest.mock import patch
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from moderation.bench_rules import Baseline
 from moderation.rules import (
     APPROVE,
     REJECT,
@@ -18,7 +23,7 @@ from moderation.rules import (
     sketch,
     verdict_of,
 )
-from moderation.rules.history import jaccard, near_duplicate, new_author, submission_rate
+from moderation.rules.history import MAX_SHINGLED_WORDS, jaccard, near_duplicate, new_author, submission_rate
 
 SPAM_TEXT = ("Limited offer on the best garden tools you will ever own, order today and get free shipping "
              "to any address in the country with our special discount code for new customers only")
@@ -111,3 +116,45 @@ def test_the_sketch_estimates_jaccard_of_long_texts() -> None:
     exact = len(a & b) / len(a | b)
     assert len(sketch(a)) == 256
     assert jaccard(sketch(a), sketch(b)) == pytest.approx(exact, abs=0.08)
+
+
+WORDS = st.lists(st.sampled_from(["offer", "best", "price", "ORDER", "now", "fr3e", "ｓｈｉｐ", "жук", "café", "x"]),
+                 max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(WORDS, WORDS)
+def test_shingles_are_the_old_hashes(title: str, text: str) -> None:
+    """They are stored with the case and compared with those of later submissions: they must not drift."""
+    assert shingles(Submission(title=title, body=text)) == Baseline.shingles(title, text)
+
+
+def test_shingles_look_at_the_first_words_only() -> None:
+    opening = " ".join(f"w{i}" for i in range(MAX_SHINGLED_WORDS))
+    a = shingles(Submission(title="", body=opening + " one ending"))
+    b = shingles(Submission(title="", body=opening + " " + "another much longer ending " * 1_000))
+    assert a == b == Baseline.shingles("", opening)
+
+
+def _best_as_before(mine: frozenset[int], history: History) -> tuple[str, float]:
+    best_case, best = "", 0.0
+    for case_id, theirs in history.rejected:
+        similarity = jaccard(mine, theirs)
+        if similarity > best:
+            best_case, best = case_id, similarity
+    return best_case, best
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.frozensets(st.integers(0, 600), max_size=300), max_size=8), st.frozensets(st.integers(0, 600), max_size=300),
+       st.sampled_from([0.0, 0.3, 0.8, 1.0]))
+def test_near_duplicate_picks_the_case_it_picked_before(theirs: list[frozenset[int]], mine: frozenset[int],
+                                                        threshold: float) -> None:
+    history = History(rejected=tuple((f"case{i}", sketch(hashes)) for i, hashes in enumerate(theirs)))
+    rule = RuleSpec(code="d", kind="near_duplicate", message="{similarity}", params={"threshold": threshold})
+    sub = Submission(title="t", body="b")
+    best_case, best = _best_as_before(sketch(mine), history)
+    with patch("moderation.rules.history.shingles", return_value=mine):
+        found = list(near_duplicate(rule, sub, history))
+    expected = [f"{best:.0%} similar to rejected case {best_case}"] if best >= threshold else []
+    assert [f.match for f in found] == expected

@@ -1,9 +1,15 @@
 """Folding: what trivial obfuscation becomes, and the way back to the author's offsets."""
 from __future__ import annotations
 
-import pytest
+import random
 
-from moderation.rules.text import fold, skeleton
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from moderation.bench_rules import Baseline
+from moderation.rules import text as text_module
+from moderation.rules.text import CharTable, fold, skeleton, translate
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -35,3 +41,37 @@ def test_fold_keeps_the_way_back_to_original_offsets() -> None:
 
 def test_fold_without_leet_keeps_digits() -> None:
     assert fold("Earn $500", leet=False).text == "earn $500"
+
+
+# Characters whose skeleton is not one character (zero-width, ligatures, "ß", a lone accent), look-alikes,
+# digits and plain letters: the way back to the original offsets must hold across all of them.
+IRREGULAR = "aZ09 l|$€\u200b\u00ad\ufeffﬁßæœİ\u0301\u0308àÅаοΣ①㎏ﷺ数😀\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(IRREGULAR, max_size=60), st.booleans())
+def test_fold_is_the_old_one_character_at_a_time(text: str, leet: bool) -> None:
+    folded = fold(text, leet=leet)
+    expected, origin = Baseline.fold(text, leet)
+    assert folded.text == expected
+    assert [folded.origin(i) for i in range(len(folded.text))] == origin
+
+
+def test_the_way_back_holds_across_chunks() -> None:
+    rnd = random.Random(5)
+    text = "".join(rnd.choice(IRREGULAR) for _ in range(5_000)) + "x" * 3_000 + "ß\u200b" * 1_000
+    folded, (expected, origin) = fold(text), Baseline.fold(text, True)
+    assert folded.text == expected
+    assert [folded.origin(i) for i in range(len(folded.text))] == origin
+
+
+def test_a_full_table_still_folds(monkeypatch) -> None:
+    """Past its limit a table stops remembering characters; it still answers for them."""
+    monkeypatch.setattr(text_module, "_TABLE_LIMIT", 2)
+    table = CharTable(str.upper)
+    assert "abcd".translate(table) == "ABCD" and len(table) == 2
+
+
+def test_translate_keeps_ascii_stretches_apart_from_the_rest() -> None:
+    text = ("plain words “quoted” and more " * 200) + "ΑΒΓ" * 600
+    assert translate(text, CharTable(str.lower)) == text.lower()

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from publishing.models import Article, ArticleStatus, Author, Revision, UnpublishReason
+from publishing.rendering import revision_html
 from publishing.services.timeline import emit, iso, revision_data
 from publishing.transitions import Action, transition_target
 
@@ -69,13 +70,22 @@ def article_submit(*, article: Article) -> Article:
     # Each submission starts its own flow through the services: one correlation id follows it everywhere.
     article.correlation_id = str(uuid.uuid4())
     article.save()
-    revision = Revision.objects.create(
-        article=article, number=article.revision, title=article.title, summary=article.summary,
-        body=article.body, tags=article.tags, submitted_at=now,
-    )
+    revision = revision_create(article=article, submitted_at=now)
     data = {**revision_data(article, revision), "submitted_at": iso(now)}
     emit("article.submitted", article=article, data=data, correlation_id=article.correlation_id)
     return article
+
+
+def revision_create(*, article: Article, submitted_at: datetime) -> Revision:
+    """Freeze the article's content as its revision `article.revision`, with the HTML readers will see.
+
+    The Markdown is rendered here, once per revision, and never on a reader's request.
+    """
+    return Revision.objects.create(
+        article=article, number=article.revision, title=article.title, summary=article.summary,
+        body=article.body, tags=article.tags, submitted_at=submitted_at,
+        **revision_html(summary=article.summary, body=article.body),
+    )
 
 
 def take_offline(article: Article, *, target: str, reason: str, now: datetime) -> None:

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from config.eventbus.contracts import dataschema_of
 from config.eventbus.envelope import Event, utc_now_iso
-from publishing.models import Article, ArticleStatus, Author, Revision
+from publishing.models import Article, ArticleStatus, Author
+from publishing.services import revision_create
 
 PRODUCERS = {"moderation": "moderation", "search": "search_indexer", "notification": "notifications"}
 
@@ -50,8 +51,7 @@ def article_in(status: str, *, live: bool | None = None, **fields: Any) -> Artic
     live = status == ArticleStatus.PUBLISHED if live is None else live
     now = timezone.now()
     article = ArticleFactory(status=status, revision=1, **fields)
-    Revision.objects.create(article=article, number=1, title=article.title, summary=article.summary,
-                            body=article.body, tags=article.tags, submitted_at=now)
+    revision_create(article=article, submitted_at=now)
     if live:
         article.live_revision, article.slug, article.published_at = 1, f"slug-{article.pk.hex[:12]}", now
         article.save()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from markdown_it import MarkdownIt
 
+from publishing import rendering
 from publishing.models import Article
 from publishing.rendering import markdown_render
 from publishing.services import article_submit, article_take_down, article_update, article_withdraw
@@ -65,3 +67,25 @@ def test_atom_feed(client) -> None:
     assert response.status_code == 200 and response["Content-Type"].startswith("application/atom+xml")
     assert "Feed me" in response.content.decode() and f"urn:uuid:{article.pk}" in response.content.decode()
     assert Article.objects.count() == 1
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("Markdown rendered on a request")
+
+
+def test_readers_pages_serve_the_stored_html_and_never_render_markdown(client, monkeypatch) -> None:
+    article = article_in("published", title="Stored", summary="", body="# Heading\n\nSome *stored* words.")
+    article_in("published", title="Summarised", summary="The **gist**.")
+    # Rendering Markdown fails from now on, through our functions or the library's.
+    for owner, name in [(rendering, "markdown_render"), (rendering, "revision_html"), (MarkdownIt, "parse"),
+                        (MarkdownIt, "render")]:
+        monkeypatch.setattr(owner, name, _refuse)
+    page = client.get(f"/articles/{article.slug}/")
+    assert page.status_code == 200
+    assert "<h1>Heading</h1>\n<p>Some <em>stored</em> words.</p>" in page.content.decode()
+    feed = client.get("/feed/")
+    assert feed.status_code == 200
+    # The feed's entries: the summary when there is one, else the start of the body; escaped inside the XML.
+    assert "The &lt;strong&gt;gist&lt;/strong&gt;." in feed.content.decode()
+    assert "Some &lt;em&gt;stored&lt;/em&gt; words." in feed.content.decode()
+    assert client.get("/").status_code == 200

@@ -7,7 +7,9 @@ import pytest
 
 from config.eventbus.models import OutboxMessage
 from publishing.models import ArticleStatus
+from publishing.rendering import LINK_REL
 from publishing.services import TransitionNotAllowed, article_submit, author_create
+from publishing.tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,14 @@ def test_submit_freezes_a_revision_and_emits_article_submitted(article) -> None:
     article.title = "Changed later"
     article.save()
     assert submitted.revisions.get(number=1).title != "Changed later"
+
+
+def test_submit_stores_the_revisions_html_rendered_once(author) -> None:
+    article = ArticleFactory(author=author, summary="", body="## Part\n\n<script>x()</script>\n\n*Words* [a](javascript:x)")
+    revision = article_submit(article=article).revisions.get(number=1)
+    assert revision.body_html == f'<h2>Part</h2>\n\n<p><em>Words</em> <a rel="{LINK_REL}">a</a></p>'
+    assert revision.excerpt_html == revision.body_html
+    assert "body_html" not in json.loads(OutboxMessage.objects.get(event_type="article.submitted").body)["data"]
 
 
 def test_a_submitted_article_cannot_be_submitted_again(article) -> None:
