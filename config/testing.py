@@ -1,6 +1,7 @@
 """Test helpers every service's tests share (imported only by tests)."""
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,3 +36,73 @@ def assert_admin_needs_staff(client: Any) -> None:
     assert client.get("/admin/").status_code == 302
     client.force_login(User.objects.create_superuser("ops", "ops@example.com", "correct-horse-42"))
     assert client.get("/admin/").status_code == 200
+
+
+# The CommonMark pathological inputs (cmark's test/pathological_tests.py and the reports against markdown-it),
+# each made about `size` characters long. Python-Markdown needed 14 s for the first one and more than 20 s
+# for several others at the 200,000-character body limit.
+def _fill(unit: str) -> Callable[[int], str]:
+    return lambda size: unit * (size // len(unit))
+
+
+def _backticks(size: int) -> str:
+    text, count = [], 1
+    while sum(map(len, text)) < size:
+        text.append("e" + "`" * count)
+        count += 1
+    return "".join(text)
+
+
+PATHOLOGICAL_MARKDOWN = {  # the issue's examples at its sizes, and the cheap shapes at the full 200,000-character limit
+    "unclosed links [a]( x4000": "[a](" * 4000,
+    "a then 50,000 stars": "a" + "*" * 50_000,
+    "nested brackets 20,000 deep": "[" * 20_000 + "a" + "]" * 20_000,
+    "nested block quotes": "> " * 100_000 + "a",
+    "nested list markers": "* " * 100_000 + "a",
+    "deeply nested lists": "".join("  " * depth + "* a\n" for depth in range(440)),
+    "backticks e`e``e```": _backticks(200_000),
+    "U+0000": "abc\0de\0" * 28_571,
+    "unclosed comments": "<!--" * 50_000,
+    "tildes": "~" * 200_000,
+    "an ordinary article": "Lorem *ipsum* dolor [sit](https://example.com) amet, `code`.\n\n" * 3300,
+}
+
+# The shapes whose cost per character is highest: at 200,000 characters markdown-it-py takes 1 to 6 s of CPU
+# on them (linear, but pure Python), so they are held to linear growth rather than to a fixed time.
+DENSE_MARKDOWN: dict[str, Callable[[int], str]] = {
+    "unclosed links [a](": _fill("[a]("),
+    "unclosed links [a](b": _fill("[a](b"),
+    "link openers [a": _fill("[a"),
+    "image openers ![": _fill("!["),
+    "nested brackets": lambda size: "[" * (size // 2) + "a" + "]" * (size // 2),
+    "link openers and emph closers": _fill("[ a_"),
+    "]([ lines": _fill("]([\n"),
+    "mismatched openers and closers": _fill("*a_ "),
+    "strong and emph **_": _fill("**_"),
+    "a then stars": lambda size: "a" + "*" * size,
+    "many list items": _fill("*a\n"),
+}
+
+
+def cpu_seconds(work: Callable[[str], object], text: str) -> float:
+    # CPU time, not wall time: the other suites running on the same machine must not make this fail. And
+    # without the garbage collector, whose full passes cost more the more objects the test session holds.
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.process_time()
+        work(text)
+        return time.process_time() - start
+    finally:
+        gc.enable()
+
+
+def linear_growth_problem(work: Callable[[str], object], build: Callable[[int], str]) -> str | None:
+    """Four times the input should cost about four times the time (quadratic: sixteen); None when it does."""
+    small, large = build(25_000), build(100_000)
+    ratios = []
+    for _attempt in range(2):  # once more before failing, in case a pause of the machine hit one measurement
+        ratios.append(cpu_seconds(work, large) / max(cpu_seconds(work, small), 0.01))
+        if ratios[-1] < 8:
+            return None
+    return f"4x the input took {ratios} x the time"
