@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 import amqp
 
 from config.eventbus.contracts import exchange_of
+from config.eventbus.senders import forwarded_properties
 
 
 class Returned(amqp.exceptions.RecoverableConnectionError):
@@ -255,8 +256,6 @@ def _holding_drain(connection: amqp.Connection, topology: Topology) -> None:
 
 def _move(channel: amqp.Channel, source: str, topology: Topology) -> int:
     """Into the holding queue (tagged with where it came from), or out of it back to there."""
-    from config.eventbus.senders import forwarded_properties
-
     moved = 0
     user = getattr(channel.connection, "broker_user", None)
     while (message := channel.basic_get(source, no_ack=False)) is not None:

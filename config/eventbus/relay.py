@@ -106,6 +106,7 @@ class Relay:
         housekeeping_seconds: float = 10.0,
     ) -> None:
         self.service = service
+        self.topology = Topology(service=service, consumes=(), retry_delays=())  # only its own exchanges matter
         self.heartbeat = heartbeat
         self.tick = min(1.0, heartbeat / 4) if heartbeat else 1.0  # wake often enough to keep heartbeats
         self.broker_url = broker_url
@@ -185,7 +186,7 @@ class Relay:
     def _declare_exchanges(self) -> None:
         """Ours, with the alternate exchange that takes what no queue is bound for (again, after a return)."""
         channel = self.amqp.channel()
-        exchanges_declare(channel, Topology(service=self.service, consumes=(), retry_delays=()))
+        exchanges_declare(channel, self.topology)
         channel.close()
         self.returned_seen = False
 
