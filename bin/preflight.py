@@ -1,7 +1,7 @@
 """Make sure PostgreSQL and RabbitMQ answer (starting local ones if they are installed but down),
 then create what the platform needs on them: one database and one role per service (the role owns
 its database and only it may connect), one broker user per service with its permissions
-(bin/identities.py), and the test vhosts.
+(bin/identities.py), the test vhosts, and each service's own SECRET_KEY in var/secrets.env.
 
     python bin/preflight.py run     # before `make run`; writes var/run.env (each service's database URL)
     python bin/preflight.py test    # before `make test`
@@ -168,6 +168,8 @@ def main(mode: str) -> None:
             "(or: docker compose up -d postgres)")
     _ensure("RabbitMQ", _rabbitmq_up, "rabbitmq-server -detached",
             "rabbitmq-server -detached (or: docker compose up -d rabbitmq)")
+    # Settings refuse to start with DEBUG off without a key of each service's own (config/settings.py).
+    identities.secret_keys_ensure()
     if mode == "run":
         _databases()
         _broker_identities(["/"])

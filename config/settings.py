@@ -1,12 +1,15 @@
 """12-factor base settings every service builds on; a service's settings.py star-imports this."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+import csp.constants as csp
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
-from config.eventbus.identities import celery_vhost
+from config.eventbus.identities import celery_vhost, services
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,10 +20,16 @@ if SECRETS_FILE.exists():
     environ.Env.read_env(SECRETS_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# A fixed local default keeps `make run` a one-command start; any real deployment sets SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-development-key-change-me")
+# A fixed default only for DEBUG; with DEBUG off each service needs its own key (service_secret_key).
+INSECURE_SECRET_KEY = "insecure-local-development-key-change-me"
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
+MIN_SECRET_KEY_LENGTH = 50  # what `check --deploy` (security.W009) asks for
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies in front of a service append to X-Forwarded-For; the client is the address
+# that many hops from the end. 0 (the default: gunicorn faces the clients) ignores the header, which
+# anyone can send. The throttles (DRF's NUM_PROXIES) and the login lock-out both read this.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 BASE_APPS = [
     "django.contrib.admin",
@@ -30,27 +39,34 @@ BASE_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as the services' own static files, no CDN
+    "csp",
     "config.eventbus",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.input.QueryCleaningMiddleware",  # no control characters (NUL) in any query string
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as axes asks: it turns a lock-out flagged during the login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # pages every service shares (the lock-out page)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -69,6 +85,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Logins (API token, moderation's page, every admin): django-axes counts failures per account AND client
+# address together, so guessing one account stops after AXES_FAILURE_LIMIT tries, while the same account
+# from elsewhere, and others behind the same address, still log in. Every try while locked restarts the
+# cool-off; a success clears the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "config.authentication.client_ip"  # X-Forwarded-For only from TRUSTED_PROXY_COUNT
+AXES_LOCKOUT_CALLABLE = "config.authentication.lockout_response"
+# API tokens (knox: stored hashed, revoked by POST /api/auth/logout/) expire API_TOKEN_TTL_SECONDS after issue.
+API_TOKEN_TTL_SECONDS = env.int("API_TOKEN_TTL_SECONDS", default=7 * 24 * 3600)
+REST_KNOX = {"TOKEN_TTL": timedelta(seconds=API_TOKEN_TTL_SECONDS), "AUTH_HEADER_PREFIX": "Token"}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -84,16 +116,67 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Browser-facing hardening. Cookies are HttpOnly and SameSite=Lax always (no page script reads them:
+# Swagger UI gets its CSRF token rendered into its script). SECURE=true, for a deployment behind TLS,
+# adds HSTS, Secure cookies and the redirect to https; behind a TLS-terminating proxy set
+# TRUSTED_PROXY_COUNT too, so its X-Forwarded-Proto is believed (and only then).
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE = env.bool("SECURE", default=False)
+if SECURE:
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # The container healthchecks and supervisors call /healthz over plain HTTP on loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    if TRUSTED_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The same policy with SECURE or not, so development and the browser tests see what production does.
+# No page runs inline script (Swagger UI's start-up script is a URL of its own: the split view); inline
+# styles stay allowed for the pages' and the admin's <style> blocks and the styles Redoc generates.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "worker-src": [csp.SELF, "blob:"],  # Redoc's search runs in a worker it builds from a blob
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "upgrade-insecure-requests": SECURE,
+    },
+}
+# Swagger UI and Redoc come from drf-spectacular-sidecar's static files; Swagger UI's validator badge
+# would call validator.swagger.io. Each service merges its title and version into this.
+SPECTACULAR_SETTINGS = {
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.paging.PageNumberPagination",  # a bad page is a 400
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",  # documents the errors every operation can answer
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -101,6 +184,18 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+}
+# Throttle counters must be shared by every worker of a service (a per-process cache multiplies the limit
+# by the number of processes): each service's own database holds them, in a table config.eventbus's
+# migrations create. Culling drops a third of the rows past MAX_ENTRIES, so it is set far above the
+# number of clients one window sees, or filling the table would reset everyone's counters.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "platform_cache",
+        "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=100_000)},
     },
 }
 
@@ -130,6 +225,30 @@ DATABASE_HOST_URL = env.str("DATABASE_HOST_URL", default="postgres://postgres@12
 
 # Back-off between handler retries, in seconds; one retry queue per step.
 EVENTBUS_RETRY_DELAYS = env.list("EVENTBUS_RETRY_DELAYS", cast=float, default=[1, 10, 60, 600])
+
+
+def service_secret_key(service: str) -> str:
+    """<SERVICE>_SECRET_KEY, else SECRET_KEY. With DEBUG off the service refuses to start on the
+    default, a short key or another service's key: a key signs sessions, password-reset links and
+    messages, so one leaked (or published) key must not open every service."""
+    own = env.str(f"{service.upper()}_SECRET_KEY", default="")
+    variable = f"{service.upper()}_SECRET_KEY" if own else "SECRET_KEY"
+    key = own or env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
+    if DEBUG:
+        return key
+    if key == INSECURE_SECRET_KEY:
+        raise ImproperlyConfigured(f"{service.upper()}_SECRET_KEY (or SECRET_KEY) is unset or the insecure default: with "
+                                   "DEBUG off every service needs a key of its own (`python bin/preflight.py run` "
+                                   "generates them into var/secrets.env)")
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ImproperlyConfigured(f"{variable} has {len(key)} characters: with DEBUG off it needs at least "
+                                   f"{MIN_SECRET_KEY_LENGTH}")
+    shared = [f"{other.upper()}_SECRET_KEY" for other in services() if other != service
+              and env.str(f"{other.upper()}_SECRET_KEY", default="") == key]
+    if shared:
+        raise ImproperlyConfigured(f"{variable} is the same key as {', '.join(shared)}: with DEBUG off every "
+                                   "service needs a key of its own")
+    return key
 
 
 def service_database(service: str) -> dict:

@@ -38,6 +38,33 @@ def assert_admin_needs_staff(client: Any) -> None:
     assert client.get("/admin/").status_code == 200
 
 
+def assert_api_docs_self_hosted(client: Any) -> None:
+    """Swagger UI (/api/docs/) and Redoc (/api/redoc/) load nothing but the service's own URLs, which answer
+    200 (the sidecar's static files through WhiteNoise), with no inline script, under the service's CSP."""
+    import re
+
+    for page in ("/api/docs/", "/api/redoc/"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert not re.search(r"(?i)\b(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html), f"{page} names another origin"
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), f"{page} has an inline script"
+        policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";") if " " in part)
+        assert policy["script-src"] == "'self'", policy
+        assets = re.findall(r"""<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)\"""", html)
+        assert len(assets) >= (4 if page == "/api/docs/" else 1), assets
+        for url in assets:
+            assert url.startswith("/") and not url.startswith("//"), url
+            asset = client.get(url.replace("&amp;", "&"))
+            assert asset.status_code == 200, url
+            body = b"".join(asset.streaming_content) if asset.streaming else asset.content
+            assert body, url
+        if page == "/api/docs/":
+            script = client.get(f"{page}?script=")
+            assert script["Content-Type"].startswith("application/javascript")
+            assert b"SwaggerUIBundle(" in script.content and b'"validatorUrl": null' in script.content
+
+
 # The CommonMark pathological inputs (cmark's test/pathological_tests.py and the reports against markdown-it),
 # each made about `size` characters long. Python-Markdown needed 14 s for the first one and more than 20 s
 # for several others at the 200,000-character body limit.

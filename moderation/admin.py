@@ -1,12 +1,15 @@
-"""Moderation's admin: rules, thresholds and reason codes are editable; cases and the audit log are read-only."""
+"""Moderation's admin: the rulebook (rules, thresholds, reason codes) is editable by moderation admins, each change
+audited through the rulebook service; cases and the audit log are read-only."""
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from moderation.models import AuditEntry, Case, LiveArticle, Policy, ReasonCode, Rule
 from moderation.rules.terms import patterns_problems, terms_problems
+from moderation.services import rulebook_delete, rulebook_save
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -29,9 +32,10 @@ class CaseAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "action", "article_id", "revision", "actor_kind", "actor_name", "score", "rules"]
-    list_filter = ["action", "actor_kind"]
-    search_fields = ["article_id", "actor_name"]
+    list_display = ["at", "action", "article_id", "revision", "target_model", "target_id", "actor_kind", "actor_name",
+                    "score", "rules"]
+    list_filter = ["action", "actor_kind", "target_model"]
+    search_fields = ["article_id", "actor_name", "target_id"]
     date_hierarchy = "at"
 
 
@@ -60,8 +64,22 @@ class RuleForm(forms.ModelForm):
         return cleaned
 
 
+class RulebookAdmin(admin.ModelAdmin):
+    """Saves and deletions go through the rulebook service, which logs who, before and after. Who may make
+    them is the model permissions' say (the `moderation admins` group), as everywhere in the admin."""
+
+    def save_model(self, request: HttpRequest, obj: Rule | Policy | ReasonCode, form: forms.ModelForm, change: bool) -> None:
+        rulebook_save(entry=obj, user=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Rule | Policy | ReasonCode) -> None:
+        rulebook_delete(entries=[obj], user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        rulebook_delete(entries=queryset, user=request.user)
+
+
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(RulebookAdmin):
     form = RuleForm
     list_display = ["code", "kind", "enabled", "action", "weight", "message"]
     list_editable = ["enabled", "action", "weight"]
@@ -70,17 +88,18 @@ class RuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(RulebookAdmin):
     list_display = ["__str__", "review_threshold", "reject_threshold"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not Policy.objects.exists()  # one row: the migration creates it
+        # One row (the migration creates it), and only for whom the add permission allows.
+        return super().has_add_permission(request) and not Policy.objects.exists()
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
 @admin.register(ReasonCode)
-class ReasonCodeAdmin(admin.ModelAdmin):
+class ReasonCodeAdmin(RulebookAdmin):
     list_display = ["code", "message", "active"]
     list_editable = ["active"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import ErrorSerializer
+from config.input import TextField, UUIDField
 from moderation.models import Case
 from moderation.rules import Finding, reasons_of
 from moderation.selectors import is_moderator, queue_list, reason_codes_active
@@ -33,14 +35,25 @@ class IsModerator(BasePermission):
         return is_moderator(request.user)
 
 
+class CaseTakedownSerializer(serializers.Serializer):
+    """The takedown on record that sent this revision to a human (Case.takedown)."""
+
+    revision = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+
+
 class CaseOutputSerializer(serializers.ModelSerializer):
     reasons = serializers.SerializerMethodField()
     claimed_by = serializers.SerializerMethodField()
+    takedown = CaseTakedownSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Case
         fields = ["id", "article_id", "revision", "title", "score", "reasons", "claimed_by", "claim_expires_at",
-                  "queued_at", "status", "author"]
+                  "queued_at", "status", "author", "takedown"]
 
     def get_reasons(self, case: Case) -> list[dict]:
         return reasons_of(Finding.from_dict(f) for f in case.findings)
@@ -62,28 +75,47 @@ def _decide(action: Callable[[], Case]) -> Response:
     return Response(CaseOutputSerializer(case).data)
 
 
+class ClaimHeldSerializer(ErrorSerializer):
+    claimed_by = serializers.CharField(required=False, help_text="Who holds the claim, when that is the conflict.")
+
+
+# What deciding on a case answers besides the case; 400/401/403/404/429 are documented by config.api.AutoSchema.
+DECIDED = {200: CaseOutputSerializer, 409: OpenApiResponse(
+    ClaimHeldSerializer, description="Claimed by another moderator, or no longer in the queue")}
+
+
 class ModeratorApi(APIView):
     permission_classes = [IsModerator]
 
 
+class QueueFilterSerializer(serializers.Serializer):
+    q = TextField(required=False, allow_blank=True, default="", max_length=300,
+                  help_text="Words in the title, the author's name or the article id.")
+    rule = TextField(required=False, allow_blank=True, default="", max_length=100,
+                     help_text="Only cases this rule flagged.")
+    claimed = serializers.ChoiceField(choices=["mine", "unclaimed"], required=False, allow_blank=True, default="")
+    over_sla = serializers.BooleanField(required=False, default=False, help_text="Only cases queued past the SLA.")
+
+
+@extend_schema(parameters=[QueueFilterSerializer])
 class QueueListApi(generics.ListAPIView):
     permission_classes = [IsModerator]
     serializer_class = CaseOutputSerializer
 
     def get_queryset(self):
-        params = self.request.query_params
-        return queue_list(q=params.get("q", ""), rule=params.get("rule", ""), claimed=params.get("claimed", ""),
-                          over_sla=params.get("over_sla") in ("1", "true"), user=self.request.user)
+        filters = QueueFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return queue_list(**filters.validated_data, user=self.request.user)
 
 
 class CaseClaimApi(ModeratorApi):
-    @extend_schema(request=None, responses=CaseOutputSerializer)
+    @extend_schema(request=None, responses=DECIDED)
     def post(self, request: Request, pk: str) -> Response:
         return _decide(lambda: case_claim(case_id=pk, user=request.user))
 
 
 class CaseReleaseApi(ModeratorApi):
-    @extend_schema(request=None, responses=CaseOutputSerializer)
+    @extend_schema(request=None, responses=DECIDED)
     def post(self, request: Request, pk: str) -> Response:
         return _decide(lambda: case_release(case_id=pk, user=request.user))
 
@@ -93,9 +125,9 @@ class CaseApproveApi(ModeratorApi):
         class Meta:
             ref_name = "ApproveInput"  # one schema component per nested InputSerializer
 
-        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+        note = TextField(required=False, allow_blank=True, default="", max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses=CaseOutputSerializer)
+    @extend_schema(request=InputSerializer, responses=DECIDED)
     def post(self, request: Request, pk: str) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -107,10 +139,10 @@ class CaseRejectApi(ModeratorApi):
         class Meta:
             ref_name = "RejectInput"  # one schema component per nested InputSerializer
 
-        reasons = serializers.ListField(child=serializers.SlugField(), min_length=1)
-        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+        reasons = serializers.ListField(child=serializers.SlugField(max_length=60), min_length=1, max_length=50)
+        note = TextField(required=False, allow_blank=True, default="", max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses=CaseOutputSerializer)
+    @extend_schema(request=InputSerializer, responses=DECIDED)
     def post(self, request: Request, pk: str) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -122,8 +154,8 @@ class BulkApproveApi(ModeratorApi):
         class Meta:
             ref_name = "BulkApproveInput"  # one schema component per nested InputSerializer
 
-        ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=200)
-        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+        ids = serializers.ListField(child=UUIDField(), min_length=1, max_length=200)
+        note = TextField(required=False, allow_blank=True, default="", max_length=2000)
 
     @extend_schema(request=InputSerializer, operation_id="queue_bulk_approve", responses=inline_serializer(
         "BulkApproveOutput", {"approved": serializers.ListField(child=serializers.UUIDField()),
@@ -148,13 +180,15 @@ class TakedownApi(ModeratorApi):
         class Meta:
             ref_name = "TakedownInput"  # one schema component per nested InputSerializer
 
-        article_id = serializers.UUIDField()
-        reason = serializers.SlugField()
-        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+        article_id = UUIDField()
+        reason = serializers.SlugField(max_length=60)
+        note = TextField(required=False, allow_blank=True, default="", max_length=2000)
 
     @extend_schema(request=InputSerializer, responses={202: inline_serializer("TakedownOutput", {
         "article_id": serializers.UUIDField(), "revision": serializers.IntegerField(),
-        "takedown_requested_at": serializers.DateTimeField()})})
+        "takedown_requested_at": serializers.DateTimeField()}),
+        404: OpenApiResponse(ErrorSerializer, description="Moderation knows no live article of that id"),
+        409: OpenApiResponse(ErrorSerializer, description="A takedown was requested already")})
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -11,10 +11,11 @@ from django.db.models import Count, F, FloatField, Q, QuerySet
 from django.db.models.expressions import ExpressionWrapper, RawSQL
 from django.utils import timezone
 
-from moderation.models import Case, CaseStatus, LiveArticle, Policy, ReasonCode, Rule
-from moderation.rules import History, RuleSpec, Thresholds
+from moderation.models import AuditAction, AuditEntry, Case, CaseStatus, LiveArticle, Policy, ReasonCode, Rule
+from moderation.rules import History, RuleSpec, Takedown, Thresholds
 
 MODERATORS_GROUP = "moderators"
+MODERATION_ADMINS_GROUP = "moderation admins"
 
 
 def is_moderator(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -47,7 +48,20 @@ def history_for(*, case: Case, rules: list[RuleSpec]) -> History:
             submitted_at__gt=case.submitted_at - timedelta(minutes=window), submitted_at__lte=case.submitted_at
         ).count(),
         rejected=tuple((str(pk), frozenset(hashes)) for pk, hashes in rejected),
+        takedown=takedown_on_record(article_id=case.article_id),
     )
+
+
+def takedown_on_record(*, article_id: object) -> Takedown | None:
+    """The article's latest takedown, from the audit log (kept for good, unlike the live list's flag, which a
+    new publication clears): it sticks to every later revision of the article."""
+    entry = (AuditEntry.objects.filter(article_id=article_id, action=AuditAction.TAKEDOWN)
+             .order_by("-at", "-pk").first())
+    if entry is None:
+        return None
+    reason = entry.reasons[0] if entry.reasons else {}
+    return Takedown(revision=entry.revision or 0, code=reason.get("code", ""), message=reason.get("message", ""),
+                    at=entry.at.isoformat(), by=entry.actor_name)
 
 
 def claim_held_by_other(case: Case, user: AbstractBaseUser, *, now: datetime | None = None) -> bool:

@@ -4,7 +4,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from config.settings import *  # noqa: F403
-from config.settings import BASE_APPS, service_celery, service_database, service_eventbus
+from config.settings import (
+    BASE_APPS,
+    SPECTACULAR_SETTINGS,
+    service_celery,
+    service_database,
+    service_eventbus,
+    service_secret_key,
+)
 
 SERVICE_NAME = "moderation"
 WEB_PORT = 8002
@@ -13,11 +20,12 @@ INSTALLED_APPS = [*BASE_APPS, "moderation"]
 ROOT_URLCONF = "moderation.urls"
 WSGI_APPLICATION = "moderation.wsgi.application"
 DATABASES = {"default": service_database(SERVICE_NAME)}
+SECRET_KEY = service_secret_key(SERVICE_NAME)
 EVENTBUS = service_eventbus(SERVICE_NAME, handlers="moderation.handlers.EVENT_HANDLERS")
 globals().update(service_celery(SERVICE_NAME))
 SESSION_COOKIE_NAME = "moderation_sessionid"
 CSRF_COOKIE_NAME = "moderation_csrftoken"
-SPECTACULAR_SETTINGS = {"TITLE": "Moderation API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Moderation API", "VERSION": "1.0.0"}
 
 # The review queue: how long a claim holds, when a queued item is late, how much waiting adds to
 # its priority (points per hour, on the rules' score scale), where the page sends anonymous users.

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from config.input import control_characters_removed
 from moderation.presentation import queue_item
 from moderation.selectors import is_moderator, live_articles, queue_list, reason_codes_active
 from moderation.services import (
@@ -27,6 +28,17 @@ from moderation.services import (
 
 View = Callable[..., HttpResponse]
 FILTERS = ("q", "rule", "claimed", "over_sla")
+NOTE_MAX = 2000
+
+
+def _text(request: HttpRequest, key: str, *, limit: int = NOTE_MAX) -> str:
+    """A form field as text the database takes: no control characters (NUL above all), at most `limit` long.
+    (Query strings are cleaned by config.input.QueryCleaningMiddleware; a form body is this view's to clean.)"""
+    return control_characters_removed(request.POST.get(key, ""))[:limit]
+
+
+def _texts(request: HttpRequest, key: str, *, limit: int = 100) -> list[str]:
+    return [control_characters_removed(value)[:limit] for value in request.POST.getlist(key)]
 
 
 def moderator_required(view: View) -> View:
@@ -45,7 +57,7 @@ def moderator_required(view: View) -> View:
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
     """To the queue with the filters the moderator had (carried in the form's `back` field)."""
-    query = {key: request.POST.get(f"f_{key}", "") for key in FILTERS}
+    query = {key: _text(request, f"f_{key}", limit=300) for key in FILTERS}
     query = {key: value for key, value in query.items() if value}
     return HttpResponseRedirect("/queue/" + (f"?{urlencode(query)}" if query else ""))
 
@@ -53,7 +65,7 @@ def _back(request: HttpRequest) -> HttpResponseRedirect:
 @require_GET
 @moderator_required
 def queue_page(request: HttpRequest) -> HttpResponse:
-    filters = {key: request.GET.get(key, "") for key in FILTERS}
+    filters = {key: request.GET.get(key, "")[:300] for key in FILTERS}
     cases = queue_list(q=filters["q"], rule=filters["rule"], claimed=filters["claimed"],
                        over_sla=filters["over_sla"] == "1", user=request.user)
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
@@ -91,21 +103,21 @@ def release(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 @moderator_required
 def approve(request: HttpRequest, pk: str) -> HttpResponse:
-    note = request.POST.get("note", "")[:2000]
+    note = _text(request, "note")
     return _act(request, lambda: case_approve(case_id=pk, user=request.user, note=note), "Approved.")
 
 
 @require_POST
 @moderator_required
 def reject(request: HttpRequest, pk: str) -> HttpResponse:
-    reasons, note = request.POST.getlist("reasons"), request.POST.get("note", "")[:2000]
+    reasons, note = _texts(request, "reasons"), _text(request, "note")
     return _act(request, lambda: case_reject(case_id=pk, user=request.user, reasons=reasons, note=note), "Rejected.")
 
 
 @require_POST
 @moderator_required
 def bulk_approve(request: HttpRequest) -> HttpResponse:
-    result = cases_bulk_approve(case_ids=request.POST.getlist("ids"), user=request.user)
+    result = cases_bulk_approve(case_ids=_texts(request, "ids"), user=request.user)
     messages.success(request, f"Approved {len(result.approved)}.")
     for case_id, why in result.skipped.items():
         messages.warning(request, f"Skipped {case_id}: {why}")
@@ -115,7 +127,7 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
 @require_POST
 @moderator_required
 def takedown(request: HttpRequest) -> HttpResponse:
-    article_id, reason = request.POST.get("article_id", ""), request.POST.get("reason", "")
-    note = request.POST.get("note", "")[:2000]
+    article_id, reason = _text(request, "article_id", limit=100), _text(request, "reason", limit=100)
+    note = _text(request, "note")
     return _act(request, lambda: takedown_request(article_id=article_id, reason=reason, user=request.user, note=note),
                 "Takedown requested.")

@@ -14,6 +14,7 @@ from notifications.models import (
     WebhookSubscription,
 )
 from notifications.services import AlreadySent, delivery_resend
+from notifications.webhook_targets import TargetRefused, TargetUnresolved, webhook_target
 
 
 @admin.register(ModeratorRecipient)
@@ -32,6 +33,14 @@ class WebhookSubscriptionForm(forms.ModelForm):
     class Meta:
         model = WebhookSubscription
         fields = ["name", "url", "secret", "event_types", "active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            webhook_target(url=url)
+        except (TargetRefused, TargetUnresolved) as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return url
 
 
 @admin.register(WebhookSubscription)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
-import urllib.request
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from notifications.models import Delivery
+from notifications.webhook_targets import TargetRefused, webhook_target
 from notifications.webhooks import SIGNATURE_HEADER, signature_header
 
 
@@ -43,15 +43,6 @@ def email_send(*, delivery: Delivery, address: str) -> None:
     message.send()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirected POST would become a GET without the body: treat a redirect as the receiver's error.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def webhook_body(*, delivery: Delivery) -> bytes:
     """The CloudEvents envelope of the event, exactly the bytes that are signed."""
     return json.dumps(delivery.event, separators=(",", ":"), ensure_ascii=False).encode()
@@ -63,24 +54,34 @@ def webhook_post(*, delivery: Delivery, address: str) -> None:
         raise PermanentFailure("the webhook subscription was deleted")
     if not subscription.active:
         raise PermanentFailure("the webhook subscription is inactive")
-    body = webhook_body(delivery=delivery)
-    request = urllib.request.Request(address, data=body, method="POST", headers={
-        "Content-Type": "application/cloudevents+json; charset=utf-8",
-        "User-Agent": "platform-notifications/1",
-        "X-Notification-Id": str(delivery.id),
-        "X-Event-Type": delivery.event_type,
-        SIGNATURE_HEADER: signature_header(secret=subscription.secret, body=body, timestamp=int(time.time())),
-    })
     try:
-        with _opener.open(request, timeout=settings.NOTIFICATIONS["WEBHOOK_TIMEOUT_SECONDS"]) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as exc:
-        # 408 and 429 ask to come back later; any other 4xx will answer the same next time.
-        if 400 <= exc.code < 500 and exc.code not in (408, 429):
-            raise PermanentFailure(f"HTTP {exc.code} from the receiver") from exc
-        raise
-    except ValueError as exc:  # not a URL urllib can open
-        raise PermanentFailure(f"bad URL: {exc}") from exc
+        # Checked at every attempt: the subscription may predate the checks, and DNS answers change.
+        target = webhook_target(url=address)
+    except TargetRefused as exc:
+        raise PermanentFailure(f"refused target: {exc}") from exc
+    body = webhook_body(delivery=delivery)
+    connection = target.connection(timeout=settings.NOTIFICATIONS["WEBHOOK_TIMEOUT_SECONDS"])
+    try:
+        connection.request("POST", target.path, body=body, headers={
+            "Content-Type": "application/cloudevents+json; charset=utf-8",
+            "User-Agent": "platform-notifications/1",
+            "X-Notification-Id": str(delivery.id),
+            "X-Event-Type": delivery.event_type,
+            SIGNATURE_HEADER: signature_header(secret=subscription.secret, body=body, timestamp=int(time.time())),
+        })
+        response = connection.getresponse()
+        response.read(1024)
+    finally:
+        connection.close()
+    if response.status < 300:
+        return
+    # A redirect is never followed (it could point anywhere, and a redirected POST loses its body):
+    # like a 5xx it is the receiver's error, tried again later.
+    error = urllib.error.HTTPError(address, response.status, response.reason, response.headers, None)
+    # 408 and 429 ask to come back later; any other 4xx will answer the same next time.
+    if 400 <= response.status < 500 and response.status not in (408, 429):
+        raise PermanentFailure(f"HTTP {response.status} from the receiver") from error
+    raise error
 
 
 SENDERS = {"email": email_send, "webhook": webhook_post}

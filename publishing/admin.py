@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -142,11 +144,12 @@ class ArticleAdmin(admin.ModelAdmin):
         except TransitionNotAllowed as exc:  # the state moved on between showing the form and saving it
             messages.error(request, f"not rescheduled: {exc}")
 
-    @admin.action(description="Unpublish selected live articles")
+    # Both change articles: a staff user who may only view them neither sees nor can post these actions.
+    @admin.action(description="Unpublish selected live articles", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         self._each(request, queryset, lambda article: article_unpublish(article=article), "unpublished")
 
-    @admin.action(description="Reschedule selected scheduled articles to now (publish at once)")
+    @admin.action(description="Reschedule selected scheduled articles to now (publish at once)", permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         now = timezone.now() - timedelta(seconds=1)
         self._each(request, queryset, lambda article: article_reschedule(article=article, publish_at=now), "published")
@@ -164,13 +167,33 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 class AuthorCreateForm(forms.ModelForm):
-    username = forms.CharField(max_length=150)
+    """Creates the account too: a free username (as the User model spells it) and a password that
+    AUTH_PASSWORD_VALIDATORS accept, both refused on their field rather than by the database."""
+
+    username = forms.CharField(max_length=150, validators=[User.username_validator],
+                               help_text=User._meta.get_field("username").help_text)
     email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput, min_length=8)
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
 
     class Meta:
         model = Author
         fields = ["username", "email", "password", "display_name", "preferences"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("A user with that username already exists.", code="unique")
+        return username
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("password"):
+            user = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+            try:
+                validate_password(cleaned["password"], user)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
 
 
 class AuthorChangeForm(forms.ModelForm):

@@ -2,7 +2,16 @@
 from __future__ import annotations
 
 from config.settings import *  # noqa: F403
-from config.settings import BASE_APPS, REST_FRAMEWORK, env, service_celery, service_database, service_eventbus
+from config.settings import (
+    BASE_APPS,
+    REST_FRAMEWORK,
+    SPECTACULAR_SETTINGS,
+    env,
+    service_celery,
+    service_database,
+    service_eventbus,
+    service_secret_key,
+)
 
 SERVICE_NAME = "publishing"
 WEB_PORT = 8001
@@ -11,11 +20,15 @@ INSTALLED_APPS = [*BASE_APPS, "publishing"]
 ROOT_URLCONF = "publishing.urls"
 WSGI_APPLICATION = "publishing.wsgi.application"
 DATABASES = {"default": service_database(SERVICE_NAME)}
+SECRET_KEY = service_secret_key(SERVICE_NAME)
 EVENTBUS = service_eventbus(SERVICE_NAME, handlers="publishing.handlers.EVENT_HANDLERS")
 globals().update(service_celery(SERVICE_NAME))
 SESSION_COOKIE_NAME = "publishing_sessionid"
 CSRF_COOKIE_NAME = "publishing_csrftoken"
-SPECTACULAR_SETTINGS = {"TITLE": "Publishing API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+# COMPONENT_SPLIT_PATCH off: the API's PATCH serializers are not partial (an edit must send `updated_at`),
+# so the schema must not call every field optional.
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Publishing API", "VERSION": "1.0.0",
+                        "COMPONENT_SPLIT_PATCH": False}
 
 # Beat wakes the scheduler every minute; the task publishes what is due and logs what is late.
 # It also resumes snapshot runs whose chunk task was lost (a worker crashed, the broker refused it).

@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.input import TextField
 from search_indexer.selectors import document_search
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}]})
+class DayField(serializers.DateField):
+    """A day (YYYY-MM-DD), or blank for none: the search page's form sends its empty date fields."""
 
 
 class SearchInputSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=500, default="",
                               help_text='Web search syntax: words, "a phrase", or, -word.')
-    tag = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list,
+    tag = serializers.ListField(child=TextField(max_length=50), required=False, default=list, max_length=20,
                                 help_text="Only articles with this tag (repeat for all of several).")
     author = serializers.CharField(required=False, allow_blank=True, default="", max_length=150,
                                    help_text="An author's username or id.")
@@ -24,9 +30,9 @@ class SearchInputSerializer(serializers.Serializer):
     def get_fields(self) -> dict:
         # `from` and `to` are Python keywords, so they cannot be declared as attributes.
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False, allow_null=True, default=None,
+        fields["from"] = DayField(required=False, allow_null=True, default=None,
                                                help_text="Published on or after this day (YYYY-MM-DD).")
-        fields["to"] = serializers.DateField(required=False, allow_null=True, default=None,
+        fields["to"] = DayField(required=False, allow_null=True, default=None,
                                              help_text="Published on or before this day (YYYY-MM-DD).")
         return fields
 

@@ -28,6 +28,8 @@ START, STOP = "\x02", "\x03"
 WORD = re.compile(r"[^\W\d_]{3,}")
 # The first match's words come first; short enough for a results page.
 HEADLINE_OPTIONS = {"max_words": 35, "min_words": 15, "max_fragments": 2, "fragment_delimiter": " … "}
+# "Did you mean" looks up at most this many words of a query (one trigram scan each).
+SUGGESTION_MAX_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,8 @@ def _filtered(*, generation: int, tags: list[str], author: str, date_from: date 
                                      else Q(author_username=author))
     if date_from:
         documents = documents.filter(published_at__gte=_day_start(date_from))
-    if date_to:  # inclusive: the whole of that day
-        documents = documents.filter(published_at__lt=_day_start(date_to) + timedelta(days=1))
+    if date_to and date_to < date.max:  # inclusive: the whole of that day (and the last day has no next one)
+        documents = documents.filter(published_at__lt=_day_start(date_to + timedelta(days=1)))
     return documents
 
 
@@ -153,13 +155,17 @@ def _highlighted(text: str) -> SafeString:
 
 
 def term_suggestion(*, q: str, min_similarity: float = 0.3) -> str | None:
-    """The query with each unknown word replaced by the most similar known one, if that finds anything."""
-    words = {word.lower() for word in WORD.findall(q)}
+    """The query with each unknown word replaced by the most similar known one, if that finds anything.
+
+    Only the first SUGGESTION_MAX_WORDS distinct words are looked at: each unknown one costs a trigram
+    scan of the terms, and a 500-character query holds about 125 words.
+    """
+    words = list(dict.fromkeys(word.lower() for word in WORD.findall(q)))[:SUGGESTION_MAX_WORDS]
     if not words:
         return None
     known = set(Term.objects.filter(word__in=words).values_list("word", flat=True))
     replacements = {}
-    for word in sorted(words - known):
+    for word in [word for word in words if word not in known]:
         best = (
             Term.objects.filter(word__trigram_similar=word)
             .annotate(similarity=TrigramSimilarity("word", word))

@@ -47,8 +47,8 @@ class Service:
         }
         self.processes: list[subprocess.Popen] = []
 
-    def manage(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+    def manage(self, *args: str, env: dict[str, str] | None = None) -> str:
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**self.env, **(env or {})},
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout

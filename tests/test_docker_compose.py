@@ -248,20 +248,20 @@ def test_web_port_matches_design_and_settings(service):
     port = WEB_PORTS[service]
     web = services()[f"{service}-web"]
     assert f"0.0.0.0:{port}" in web["command"]
-    assert f"{port}:{port}" in [str(p) for p in web["ports"]]
+    assert ports_of(web) == [("127.0.0.1", port, port)], "the web port is published on loopback only"
     assert f"http://127.0.0.1:{port}/healthz" in " ".join(web["healthcheck"]["test"])
     settings = (ROOT / service / "settings.py").read_text()
     assert re.search(rf"^WEB_PORT = {port}$", settings, re.M), f"{service}/settings.py disagrees on the port"
 
 
-def test_infrastructure_ports_are_published_on_loopback_only():
+def test_every_port_is_published_on_loopback_only():
     for name, ports in INFRA_PORTS.items():
         published = ports_of(services()[name])
         assert {container for _, _, container in published} == ports, name
         assert all(ip == "127.0.0.1" and host == container for ip, host, container in published), published
     for name, spec in services().items():
         for ip, host, _ in ports_of(spec):
-            assert host not in set().union(*INFRA_PORTS.values()) or ip == "127.0.0.1", f"{name} publishes {host}"
+            assert ip == "127.0.0.1", f"{name} publishes {host} on every interface"
 
 
 def test_consumers_and_relays_scale():
@@ -419,6 +419,37 @@ def test_each_container_uses_its_own_database_role(dotenv):
         assert unquote(url.username) == service and url.path == f"/{service}", f"{name} uses {url.username} {url.path}"
         # The password docker/postgres-init.sh gives the service's role.
         assert unquote(url.password) == interpolate(postgres_env[f"{upper(service)}_DATABASE_PASSWORD"], dotenv), name
+
+
+@pytest.mark.parametrize("dotenv", [{}, {f"{upper(s)}_SECRET_KEY": f"real-{s}-" + "k" * 50 for s in SERVICES}],
+                         ids=["defaults", "dotenv"])
+def test_each_container_gets_its_own_secret_key(dotenv):
+    """Settings refuse, with DEBUG off, a key under 50 characters or one another service has: each
+    container gets its own service's key from .env (a placeholder of its own without one), no other."""
+    keys = {}
+    for name, (service, _, spec) in app_containers().items():
+        env = spec["environment"]
+        assert [v for v in env if v.endswith("SECRET_KEY")] == [f"{upper(service)}_SECRET_KEY"], name
+        raw = env[f"{upper(service)}_SECRET_KEY"]
+        assert [ref for ref, _, _ in references(raw)] == [f"{upper(service)}_SECRET_KEY"], name
+        keys.setdefault(service, set()).add(interpolate(raw, dotenv))
+    assert all(len(found) == 1 for found in keys.values()), keys
+    values = [found.pop() for found in keys.values()]
+    assert len(set(values)) == len(SERVICES), "two services share a key"
+    assert all(len(value) >= 50 for value in values), values
+    if dotenv:
+        assert sorted(values) == sorted(dotenv.values())
+
+
+@pytest.mark.parametrize("dotenv", [{}, {"ALLOWED_HOSTS": "news.example.org", "SECURE": "true"}], ids=["defaults", "dotenv"])
+def test_allowed_hosts_and_secure_come_from_the_environment(dotenv):
+    for name, (_, _, spec) in app_containers().items():
+        env = spec["environment"]
+        hosts = interpolate(env["ALLOWED_HOSTS"], dotenv).split(",")
+        assert "*" not in hosts and "127.0.0.1" in hosts, f"{name}: the healthcheck's host is refused"
+        assert (dotenv.get("ALLOWED_HOSTS", "localhost") in hosts), name
+        assert interpolate(env["SECURE"], dotenv) == dotenv.get("SECURE", "false"), name
+        assert "DEBUG" not in env, f"{name} would run with DEBUG"
 
 
 def test_postgres_requires_passwords():

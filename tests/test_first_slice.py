@@ -22,7 +22,7 @@ def _call(url: str, *, data: dict | None = None, token: str | None = None) -> tu
 
 def test_a_submitted_article_reaches_moderation_over_the_bus(platform) -> None:
     publishing, moderation = platform["publishing"], platform["moderation"]
-    publishing.manage("create_author", "ada", "--email", "ada@example.com", "--password", "correct-horse-42")
+    publishing.manage("create_author", "ada", "--email", "ada@example.com", env={"AUTHOR_PASSWORD": "correct-horse-42"})
     site = publishing.web()
     publishing.start("relay")
     moderation.start("consume")

@@ -39,6 +39,9 @@ class Case(models.Model):
                                    related_name="+")
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     sla_breached_at = models.DateTimeField(null=True, blank=True)
+    takedown = models.JSONField(null=True, blank=True, help_text=(
+        "The takedown on record for the article when this revision came in (revision, reason, at, by): "
+        "such a revision always goes to a human."))
 
     class Meta:
         ordering = ["opened_at"]

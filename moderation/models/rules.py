@@ -1,4 +1,4 @@
-"""The automatic rules and thresholds, editable by moderators in the admin."""
+"""The automatic rules, thresholds and reason codes (the rulebook), editable by moderation admins in the admin."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from moderation.rules import CHECKS, RuleSpec, Thresholds
+from moderation.rules import CHECKS, TAKEDOWN_RULE, RuleSpec, Thresholds
 from moderation.rules.terms import pattern_problem
 
 
@@ -49,6 +49,8 @@ class Rule(models.Model):
     def clean(self) -> None:
         if not re.fullmatch(r"[a-z0-9_.-]+", self.code or ""):
             raise ValidationError({"code": "lower-case letters, digits, '_', '.' and '-' only (a reason code)"})
+        if self.code == TAKEDOWN_RULE:
+            raise ValidationError({"code": f"{TAKEDOWN_RULE!r} is the reason code of the takedown step; choose another"})
         if not isinstance(self.params, dict):
             raise ValidationError({"params": "a JSON object"})
         for pattern in self.params.get("patterns", []):

@@ -13,6 +13,7 @@ from moderation.rules.types import (
     History,
     RuleSpec,
     Submission,
+    Takedown,
     Thresholds,
     Verdict,
 )
@@ -80,7 +81,23 @@ def verdict_of(findings: list[Finding], thresholds: Thresholds) -> Verdict:
 
 
 def evaluate(rules: Iterable[RuleSpec], sub: Submission, hist: History, thresholds: Thresholds) -> Verdict:
-    return verdict_of(rules_run(rules, sub, hist), thresholds)
+    verdict = verdict_of(rules_run(rules, sub, hist), thresholds)
+    return verdict if hist.takedown is None else after_takedown(verdict, hist.takedown)
+
+
+# A takedown sticks: every later revision of the article goes to a human, whatever the rules make of it.
+# It is a step over the rules rather than a rule of the rulebook, so that no edit of the rules (disabling,
+# a lower weight) can turn it off, and it outranks a rejection too: the moderator decides, with the
+# takedown and the rules' findings in front of them.
+TAKEDOWN_RULE = "taken_down"
+TAKEDOWN_MESSAGE = ("This article was taken down ({reason}); a moderator reviews every new revision of it "
+                    "before it goes live.")
+
+
+def after_takedown(verdict: Verdict, takedown: Takedown) -> Verdict:
+    found = Finding(rule=TAKEDOWN_RULE, kind="takedown", action=REVIEW, score=0.0,
+                    message=TAKEDOWN_MESSAGE.format(reason=takedown.message or takedown.code))
+    return Verdict(outcome=REVIEW, score=verdict.score, findings=(found, *verdict.findings))
 
 
 def reasons_of(findings: Iterable[Finding]) -> list[dict]:

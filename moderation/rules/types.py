@@ -35,6 +35,20 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Takedown:
+    """A takedown moderation asked for on the article: the revision it was, the reason, when and by whom."""
+
+    revision: int
+    code: str
+    message: str
+    at: str  # ISO 8601
+    by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"revision": self.revision, "code": self.code, "message": self.message, "at": self.at, "by": self.by}
+
+
+@dataclass(frozen=True)
 class History:
     """What the rules need to know beyond the text itself; the service looks it up."""
 
@@ -42,6 +56,8 @@ class History:
     author_recent_submissions: int = 0
     # (case id, shingle hashes) of previously rejected submissions of other articles
     rejected: tuple[tuple[str, frozenset[int]], ...] = ()
+    # The article's last takedown, if it ever had one: every later revision goes to a human.
+    takedown: Takedown | None = None
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,14 @@ def case_open(
 
 
 def case_decide_automatically(*, case: Case) -> Case:
-    """Run the enabled rules and approve, queue for a human, or reject."""
+    """Run the enabled rules and approve, queue for a human, or reject; after a takedown, always a human."""
     sub = Submission(title=case.title, summary=case.summary, body=case.body, tags=tuple(case.tags),
                      author_id=case.author_id, article_id=str(case.article_id))
     rules = rules_enabled()
-    verdict = evaluate(rules, sub, history_for(case=case, rules=rules), thresholds_get())
+    history = history_for(case=case, rules=rules)
+    verdict = evaluate(rules, sub, history, thresholds_get())
+    # Kept on the case: the queue shows the takedown that sent this revision to a human.
+    case.takedown = history.takedown.to_dict() if history.takedown else None
     case.score = verdict.score
     case.findings = [f.to_dict() for f in verdict.findings]
     case.shingles = sorted(sketch(shingles(sub)))

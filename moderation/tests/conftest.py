@@ -9,12 +9,18 @@ from config.eventbus.inbox import message_apply
 from config.eventbus.models import OutboxMessage
 from moderation.handlers import EVENT_HANDLERS
 from moderation.models import Case, CaseStatus
-from moderation.tests.factories import CaseFactory, ModeratorFactory, UserFactory
+from moderation.tests.factories import CaseFactory, ModerationAdminFactory, ModeratorFactory, UserFactory
 
 
 @pytest.fixture
 def moderator():
     return ModeratorFactory()
+
+
+@pytest.fixture
+def moderation_admin():
+    """A moderator in the `moderation admins` group too: may edit the rulebook."""
+    return ModerationAdminFactory()
 
 
 @pytest.fixture

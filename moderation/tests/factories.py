@@ -1,4 +1,4 @@
-"""Factories for moderation's tests: users, moderators, queued cases, live articles, envelopes."""
+"""Factories for moderation's tests: users, moderators, moderation admins, queued cases, live articles, envelopes."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from config.eventbus.envelope import Event
 from moderation.models import Case, CaseStatus, LiveArticle
-from moderation.services.moderators import moderators_group_get
+from moderation.services.moderators import moderation_admin_grant, moderators_group_get
 
 CLEAN_BODY = (
     "Kitchen scraps make up almost a third of household waste. A bokashi bucket ferments them in a "
@@ -37,6 +37,18 @@ class ModeratorFactory(UserFactory):
     def moderators(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             self.groups.add(moderators_group_get())
+
+
+class ModerationAdminFactory(UserFactory):
+    """A moderator who may also edit the rulebook (rules, thresholds, reason codes), as staff in the admin."""
+
+    username = factory.Sequence(lambda n: f"admin{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def moderation_admins(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            moderation_admin_grant(user=self)
 
 
 def author(**overrides: Any) -> dict:

@@ -1,4 +1,5 @@
-"""From a real article.submitted on the wire to the moderation.* event in the outbox, with the default rules."""
+"""From a real article.submitted on the wire to the moderation.* event in the outbox, with the default rules
+(and the takedown that sends every later revision of an article to a human)."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,8 @@ from django.utils import timezone
 from config.eventbus.contracts import envelope_validate
 from config.eventbus.inbox import APPLIED, DUPLICATE
 from config.eventbus.models import OutboxMessage
-from moderation.models import AuditEntry, Case, CaseStatus, LiveArticle
+from moderation.models import AuditEntry, Case, CaseStatus, LiveArticle, Rule
+from moderation.services import case_approve, takedown_request
 from moderation.tests.factories import CLEAN_BODY, CaseFactory, author, published, submitted, unpublished
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +133,64 @@ def test_a_late_unpublished_event_leaves_a_later_submission_alone(apply) -> None
     apply(unpublished(article_id=str(case.article_id), at=timezone.now() - timedelta(hours=1)))
     case.refresh_from_db()
     assert case.status == CaseStatus.QUEUED
+
+
+@pytest.fixture
+def taken_down(apply, moderator, emitted):
+    """An article that went live and was taken down by a moderator (publishing then unpublished it)."""
+    article_id = str(uuid.uuid4())
+    apply(published(article_id=article_id))
+    takedown_request(article_id=article_id, reason="spam", user=moderator, note="Affiliate links throughout.")
+    apply(unpublished(article_id=article_id, reason="takedown"))
+    OutboxMessage.objects.all().delete()  # only what the resubmission causes, below
+    return article_id
+
+
+@pytest.mark.parametrize("body", [CLEAN_BODY, CLEAN_BODY + " Get v1agra here."], ids=["rules-approve", "rules-reject"])
+def test_a_resubmission_after_a_takedown_always_goes_to_a_human(apply, emitted, trusted, taken_down, body) -> None:
+    apply(submitted(article_id=taken_down, revision=2, by=trusted, body=body))
+    [(kind, data)] = emitted()
+    assert kind == "moderation.review_requested"
+    assert data["reasons"][0]["code"] == "taken_down" and "Affiliate links throughout." in data["reasons"][0]["message"]
+    case = Case.objects.get(article_id=taken_down, revision=2)
+    assert case.status == CaseStatus.QUEUED
+    assert {k: case.takedown[k] for k in ("revision", "code", "message")} == {
+        "revision": 1, "code": "spam", "message": "Affiliate links throughout."}
+
+
+def test_the_takedown_and_its_reason_are_on_the_queue_item(api, client, apply, moderator, trusted, taken_down) -> None:
+    apply(submitted(article_id=taken_down, revision=2, by=trusted))
+    api.force_authenticate(moderator)
+    [item] = api.get("/api/queue/").json()["results"]
+    assert item["article_id"] == taken_down
+    assert {k: item["takedown"][k] for k in ("revision", "code", "message", "by")} == {
+        "revision": 1, "code": "spam", "message": "Affiliate links throughout.", "by": moderator.username}
+    assert item["takedown"]["at"]
+    assert [reason["code"] for reason in item["reasons"]] == ["taken_down"]
+    client.force_login(moderator)
+    html = client.get("/queue/").content.decode()
+    assert "Taken down before:" in html and "<code>spam</code>" in html and "Affiliate links throughout." in html
+
+
+def test_a_takedown_sticks_after_a_human_let_a_later_revision_back(apply, emitted, trusted, taken_down,
+                                                                    moderator) -> None:
+    apply(submitted(article_id=taken_down, revision=2, by=trusted))
+    case_approve(case_id=Case.objects.get(revision=2).pk, user=moderator)
+    apply(published(article_id=taken_down, revision=2))
+    apply(submitted(article_id=taken_down, revision=3, by=trusted))
+    assert Case.objects.get(article_id=taken_down, revision=3).status == CaseStatus.QUEUED
+
+
+def test_a_takedown_sticks_even_with_every_rule_switched_off(apply, emitted, trusted, taken_down) -> None:
+    Rule.objects.update(enabled=False)
+    apply(submitted(article_id=taken_down, revision=2, by=trusted))
+    [(kind, _)] = emitted()
+    assert kind == "moderation.review_requested"
+
+
+def test_an_article_without_a_takedown_is_still_approved_by_the_rules(apply, emitted, trusted, taken_down) -> None:
+    article_id = str(uuid.uuid4())  # another article of the same author
+    apply(submitted(article_id=article_id, by=trusted))
+    [(kind, _)] = emitted()
+    assert kind == "moderation.approved"
+    assert Case.objects.get(article_id=article_id).takedown is None

@@ -85,8 +85,9 @@ def test_login_page_and_redirect(client, moderator) -> None:
     assert response.status_code == 302 and response["Location"] == "/queue/"
 
 
-def test_create_moderator_command() -> None:
-    call_command("create_moderator", "mia", "--email", "mia@example.com", "--password", "correct-horse-42")
+def test_create_moderator_command(monkeypatch) -> None:
+    monkeypatch.setenv("MODERATOR_PASSWORD", "correct-horse-42")
+    call_command("create_moderator", "mia", "--email", "mia@example.com")
     from django.contrib.auth.models import User
 
     mia = User.objects.get(username="mia")

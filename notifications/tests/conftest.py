@@ -1,11 +1,12 @@
-"""A real SMTP server (aiosmtpd) and a real HTTP receiver that checks signatures, Celery run eagerly,
-and `apply` to feed events through the consumer's own path (message_apply)."""
+"""A real SMTP server (aiosmtpd) and real HTTP and HTTPS receivers that check signatures, a fake DNS,
+Celery run eagerly, and `apply` to feed events through the consumer's own path (message_apply)."""
 from __future__ import annotations
 
 import email
 import email.policy
 import json
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 
 from config.celery import app as celery_app
@@ -81,9 +83,15 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def local_webhooks(settings: Any) -> None:
+    """Webhooks to http:// and to private addresses such as the local receiver's: for local use only."""
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "WEBHOOK_ALLOW_HTTP": True, "WEBHOOK_ALLOW_PRIVATE": True}
+
+
+def _serve(*, tls: ssl.SSLContext | None = None) -> tuple[ThreadingHTTPServer, Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    state = Receiver(base_url=f"http://127.0.0.1:{server.server_address[1]}")
+    scheme = "https" if tls else "http"
+    state = Receiver(base_url=f"{scheme}://127.0.0.1:{server.server_address[1]}")
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
@@ -97,11 +105,81 @@ def receiver() -> Iterator[Receiver]:
             pass
 
     server.RequestHandlerClass = Handler
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
+    return server, state
+
+
+@pytest.fixture
+def receiver(local_webhooks: None) -> Iterator[Receiver]:
+    """A plain-http receiver on 127.0.0.1, so its tests allow http and private addresses (local_webhooks)."""
+    server, state = _serve()
     yield state
     server.shutdown()
     server.server_close()
+
+
+@dataclass
+class TLSReceiver:
+    receiver: Receiver
+    port: int
+    # The names clients asked for in TLS SNI.
+    server_names: list[str | None]
+
+
+@pytest.fixture
+def tls_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[TLSReceiver]:
+    """An https receiver on 127.0.0.1 with a certificate for hooks.example.com from a CA the sender trusts."""
+    from notifications import webhook_targets
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hooks.example.com").configure_cert(server_context)
+    server_names: list[str | None] = []
+    server_context.sni_callback = lambda sock, name, context: server_names.append(name)
+
+    def trusting() -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        ca.configure_trust(context)
+        return context
+
+    monkeypatch.setattr(webhook_targets, "tls_context", trusting)
+    server, state = _serve(tls=server_context)
+    yield TLSReceiver(receiver=state, port=server.server_address[1], server_names=server_names)
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class FakeDNS:
+    """`answers[name]` is a list of answers, one per look-up (the last one repeats; [] is "no such name");
+    `lookups` the names asked."""
+
+    answers: dict[str, list[list[str]]] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
+    """Host names resolve as the test says (any other name, and IP literals, as usual)."""
+    fake = FakeDNS()
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list:
+        if host not in fake.answers:
+            return real(host, port, *args, **kwargs)
+        fake.lookups.append(host)
+        queue = fake.answers[host]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if not answer:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port, 0, 0)) if ":" in ip
+                else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port)) for ip in answer]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return fake
 
 
 @pytest.fixture(autouse=True)

@@ -47,12 +47,39 @@ def test_resend_requeues_failed_deliveries_but_never_a_sent_one(
     assert (failed.status, failed.attempts) == (DeliveryStatus.PENDING, 0)
 
 
-def test_a_webhook_subscription_is_added_with_its_event_types(staff) -> None:
+def test_a_webhook_subscription_is_added_with_its_event_types(staff, dns) -> None:
+    dns.answers["hooks.example.com"] = [["93.184.216.34"]]
     response = staff.post("/admin/notifications/webhooksubscription/add/", {
         "name": "chat", "url": "https://hooks.example.com/x", "secret": "s3cret", "active": "on",
         "event_types": ["article.published", "moderation.takedown"]})
     assert response.status_code == 302
     assert WebhookSubscription.objects.get().event_types == ["article.published", "moderation.takedown"]
+
+
+@pytest.mark.parametrize(("url", "error"), [
+    ("https://127.0.0.1/hook", "127.0.0.1 is a loopback address"),
+    ("https://internal.example.com/hook", "internal.example.com (10.0.0.5) is a private address"),
+    ("http://hooks.example.com/hook", "only https URLs may receive webhooks"),
+    ("https://nowhere.invalid/hook", "nowhere.invalid does not resolve"),
+])
+def test_a_subscription_to_a_refused_target_is_a_field_error(staff, dns, url, error) -> None:
+    dns.answers |= {"hooks.example.com": [["93.184.216.34"]], "internal.example.com": [["10.0.0.5"]],
+                    "nowhere.invalid": [[]]}
+    data = {"name": "chat", "url": url, "secret": "s3cret", "active": "on", "event_types": ["article.published"]}
+    response = staff.post("/admin/notifications/webhooksubscription/add/", data)
+    assert response.status_code == 200 and not WebhookSubscription.objects.exists()
+    assert error in " ".join(response.context["adminform"].form.errors["url"])
+
+
+def test_a_changed_subscription_is_checked_again(staff, dns) -> None:
+    dns.answers["hooks.example.com"] = [["93.184.216.34"]]
+    subscription = WebhookSubscriptionFactory(url="https://hooks.example.com/x")
+    data = {"name": subscription.name, "url": "https://169.254.169.254/latest/meta-data/", "secret": "s",
+            "active": "on", "event_types": ["article.published"]}
+    response = staff.post(f"/admin/notifications/webhooksubscription/{subscription.pk}/change/", data)
+    assert response.status_code == 200 and "link-local address" in " ".join(response.context["adminform"].form.errors["url"])
+    subscription.refresh_from_db()
+    assert subscription.url == "https://hooks.example.com/x"
 
 
 def test_moderators_are_managed_in_the_admin(staff) -> None:

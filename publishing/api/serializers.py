@@ -2,39 +2,54 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.input import TextField
+from publishing.author_timeline import author_data, author_summary
 from publishing.models import Article, ArticleStatus, Revision, TimelineEntry
 from publishing.selectors import article_stands
 
 MAX_TAGS = 20
 TAG_MESSAGE = "Use letters, digits, '-' and spaces."
+# At least one letter, digit or '-': spaces around a tag are trimmed, so "  " would be a blank tag.
+TAG = r"^ *[\w-][\w -]*$"
+
+
+def _tags(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.RegexField(TAG, max_length=50, error_messages={"invalid": TAG_MESSAGE}),
+        max_length=MAX_TAGS, required=False, **kwargs,
+    )
 
 
 class ArticleInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
-    summary = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=200_000, required=False, allow_blank=True, default="")
-    tags = serializers.ListField(
-        child=serializers.RegexField(r"^[\w -]+$", max_length=50, error_messages={"invalid": TAG_MESSAGE}),
-        max_length=MAX_TAGS, required=False, default=list,
-    )
+    title = TextField(max_length=300)
+    summary = TextField(max_length=1000, required=False, allow_blank=True, default="")
+    body = TextField(max_length=200_000, required=False, allow_blank=True, default="")
+    tags = _tags(default=list)
     publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                            help_text="Publish not before this time once approved.")
 
 
-class ArticlePatchSerializer(ArticleInputSerializer):
+class ArticlePatchSerializer(serializers.Serializer):
+    """Only the fields sent change (so none has a default), and `updated_at` is always required.
+
+    Not a partial ArticleInputSerializer: a partial serializer makes every field optional, and the
+    schema would then say so of `updated_at` too.
+    """
+
+    title = TextField(max_length=300, required=False)
+    summary = TextField(max_length=1000, required=False, allow_blank=True)
+    body = TextField(max_length=200_000, required=False, allow_blank=True)
+    tags = _tags()
+    publish_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="Publish not before this time once approved.")
     updated_at = serializers.DateTimeField(
-        help_text="The `updated_at` of the version this edit is based on; a newer stored one refuses the edit (409)."
+        help_text="The `updated_at` of the version this edit is based on; a newer stored one refuses the edit (409).",
+        error_messages={"required": "Send the updated_at you last read, to protect other edits."},
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, partial=True, **kwargs)
-
-    def validate(self, attrs: dict) -> dict:
-        if "updated_at" not in attrs:
-            raise serializers.ValidationError({"updated_at": "Send the updated_at you last read, to protect other edits."})
-        return attrs
 
 
 class AuthorOutputSerializer(serializers.Serializer):
@@ -76,8 +91,20 @@ class RevisionOutputSerializer(serializers.ModelSerializer):
 
 
 class TimelineOutputSerializer(serializers.ModelSerializer):
+    """The author's view of an entry: only what publishing.author_timeline allows; editors see all in the admin."""
+
     service = serializers.CharField(source="source")
+    summary = serializers.SerializerMethodField(help_text="What happened and why, in one line.")
+    data = serializers.SerializerMethodField(
+        help_text="The event's payload, cut down to what an author may see (allow-listed per event type).")
 
     class Meta:
         model = TimelineEntry
-        fields = ["time", "service", "type", "revision", "summary", "event_id", "correlation_id", "causation_id", "data"]
+        fields = ["time", "service", "type", "revision", "summary", "data"]
+
+    def get_summary(self, entry: TimelineEntry) -> str:
+        return author_summary(entry)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_data(self, entry: TimelineEntry) -> dict:
+        return author_data(entry)

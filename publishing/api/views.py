@@ -4,13 +4,14 @@ from __future__ import annotations
 import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.api import ErrorSerializer
 from publishing.api.serializers import (
     ArticleInputSerializer,
     ArticleOutputSerializer,
@@ -21,6 +22,7 @@ from publishing.api.serializers import (
 from publishing.models import Article, ArticleStatus, Revision, TimelineEntry
 from publishing.selectors import article_list_for, timeline_for
 from publishing.services import (
+    NothingToSubmit,
     StaleUpdate,
     TransitionNotAllowed,
     article_create,
@@ -29,10 +31,6 @@ from publishing.services import (
     article_update,
     article_withdraw,
 )
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 # Documented so clients (and schemathesis) know every answer an operation can give.
@@ -54,6 +52,8 @@ class DomainErrors:
             exc = Conflict(str(exc), code="transition_not_allowed")
         elif isinstance(exc, StaleUpdate):
             exc = Conflict(str(exc), code="stale_update")
+        elif isinstance(exc, NothingToSubmit):
+            exc = Conflict(str(exc), code="nothing_to_submit")
         return super().handle_exception(exc)
 
 
@@ -129,7 +129,10 @@ class ArticleSubmitApi(DomainErrors, APIView):
     throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
     throttle_scope = "submissions"
 
-    @extend_schema(request=None, responses={200: ArticleOutputSerializer, **WRITE_ERRORS})
+    @extend_schema(request=None, responses={200: ArticleOutputSerializer, **WRITE_ERRORS, 409: OpenApiResponse(
+        ErrorSerializer, description="Nothing to submit (the content is the live revision's), or the article's "
+                                     "state refuses a submission (a revision is waiting for moderation); "
+                                     "`detail` says which and what to do.")})
     def post(self, request: Request, pk: str) -> Response:
         return Response(ArticleOutputSerializer(article_submit(article=_owned(request, pk))).data)
 
@@ -151,7 +154,9 @@ class ArticleRevisionsApi(generics.ListAPIView):
         return _visible(self.request, self.kwargs["pk"]).revisions.select_related("article").order_by("-number")
 
 
-@extend_schema(responses={200: TimelineOutputSerializer(many=True), **READ_ERRORS})
+@extend_schema(responses={200: TimelineOutputSerializer(many=True), **READ_ERRORS},
+               description="What happened to the article and why, from every service: each event's payload cut "
+                           "down to what its author may see (no moderators, scores or delivery internals).")
 class ArticleTimelineApi(generics.ListAPIView):
     serializer_class = TimelineOutputSerializer
     filter_backends: list = []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from publishing.services.articles import (
+    NothingToSubmit,
     StaleUpdate,
     article_create,
     article_delete,
@@ -35,7 +36,7 @@ from publishing.services.timeline import timeline_record
 from publishing.transitions import TransitionNotAllowed
 
 __all__ = [
-    "AUTHORS_GROUP", "OVERDUE_AFTER", "SnapshotProgress", "StaleEvent", "StaleUpdate", "TransitionNotAllowed",
+    "AUTHORS_GROUP", "NothingToSubmit", "OVERDUE_AFTER", "SnapshotProgress", "StaleEvent", "StaleUpdate", "TransitionNotAllowed",
     "article_approve", "article_create", "article_delete", "article_publish_scheduled", "article_reject",
     "article_reschedule", "article_review_start", "article_submit", "article_take_down", "article_unpublish",
     "article_update", "article_withdraw", "articles_publish_due", "articles_snapshot", "author_create",

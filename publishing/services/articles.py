@@ -18,6 +18,15 @@ class StaleUpdate(Exception):
     """An edit based on an older version of the article than the stored one (lost-update protection)."""
 
 
+class NothingToSubmit(Exception):
+    """The working copy is what readers already see, or what moderation is already reviewing."""
+
+
+# What a revision freezes and moderation reads: a submission that changes none of these has nothing to review.
+CONTENT = ("title", "summary", "body", "tags")
+PENDING = (ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW, ArticleStatus.SCHEDULED)
+
+
 def article_locked(article_id: Any) -> Article:
     return Article.objects.select_for_update().select_related("author__user").get(pk=article_id)
 
@@ -63,6 +72,11 @@ def article_submit(*, article: Article) -> Article:
     """Freeze the current content as the next revision and ask moderation to review it."""
     article = article_locked(article.pk)
     target = transition_target(article, Action.SUBMIT)
+    same = _unchanged_revision(article)
+    if same is not None:
+        where = "live" if same.number == article.live_revision else ArticleStatus(article.status).label.lower()
+        raise NothingToSubmit(f"nothing to submit: revision {same.number} is {where} with the same title, summary, "
+                              "body and tags; edit the article before submitting it again")
     now = timezone.now()
     article.revision += 1
     status_move(article, target, now)
@@ -74,6 +88,20 @@ def article_submit(*, article: Article) -> Article:
     data = {**revision_data(article, revision), "submitted_at": iso(now)}
     emit("article.submitted", article=article, data=data, correlation_id=article.correlation_id)
     return article
+
+
+def _unchanged_revision(article: Article) -> Revision | None:
+    """The live or pending revision whose content the working copy still is, if any.
+
+    The state machine refuses a submission while a revision is pending, so today only the live one can
+    match; the pending one is compared too so that stays true if the states ever allow it.
+    """
+    numbers = [article.live_revision, article.revision if article.status in PENDING else None]
+    working = [getattr(article, field) for field in CONTENT]
+    for revision in article.revisions.filter(number__in=[n for n in numbers if n is not None]).order_by("-number"):
+        if [getattr(revision, field) for field in CONTENT] == working:
+            return revision
+    return None
 
 
 def revision_create(*, article: Article, submitted_at: datetime) -> Revision:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from config.eventbus.outbox import publish
@@ -22,6 +23,8 @@ def _author_event(event_type: str, author: Author) -> None:
 
 @transaction.atomic
 def author_create(*, username: str, email: str, password: str, display_name: str = "", preferences: dict | None = None) -> Author:
+    """Raises django's ValidationError when AUTH_PASSWORD_VALIDATORS refuse the password."""
+    validate_password(password, User(username=username, email=email))
     user = User.objects.create_user(username=username, email=email, password=password)
     user.groups.add(Group.objects.get_or_create(name=AUTHORS_GROUP)[0])
     author = Author.objects.create(user=user, display_name=display_name or username, preferences=preferences or {})

@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
 from config.eventbus.models import OutboxMessage
@@ -43,6 +43,43 @@ def test_unpublish_action(admin_client) -> None:
     admin_client.post("/admin/publishing/article/", {"action": "unpublish", "_selected_action": [article.pk]})
     assert Article.objects.get(pk=article.pk).status == "unpublished"
     assert OutboxMessage.objects.filter(event_type="article.unpublished").exists()
+
+
+def _staff_client(client, *codenames: str):
+    user = User.objects.create_user("eve", "eve@example.com", "correct-horse-42", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="publishing", codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("action", ["unpublish", "publish_now"])
+def test_a_view_only_editor_neither_sees_nor_can_post_the_actions(client, action) -> None:
+    article = article_in("published" if action == "unpublish" else "scheduled",
+                         publish_at=timezone.now() + timedelta(days=2))
+    viewer = _staff_client(client, "view_article")
+    page = viewer.get("/admin/publishing/article/")
+    assert page.status_code == 200 and f'value="{action}"' not in page.content.decode()
+    viewer.post("/admin/publishing/article/", {"action": action, "_selected_action": [article.pk]})
+    assert Article.objects.get(pk=article.pk).status == article.status
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_view_only_editor_cannot_reschedule_through_the_change_form(client) -> None:
+    article = article_in("scheduled", publish_at=timezone.now() + timedelta(days=2))
+    later = timezone.now() + timedelta(days=3)
+    response = _staff_client(client, "view_article").post(
+        f"/admin/publishing/article/{article.pk}/change/",
+        {"publish_at_0": later.strftime("%Y-%m-%d"), "publish_at_1": later.strftime("%H:%M:%S"), **_empty_inlines()})
+    assert response.status_code == 403
+    assert Article.objects.get(pk=article.pk).publish_at == article.publish_at
+
+
+def test_an_editor_with_the_change_permission_may_unpublish(client) -> None:
+    article = article_in("published")
+    editor = _staff_client(client, "view_article", "change_article")
+    assert 'value="unpublish"' in editor.get("/admin/publishing/article/").content.decode()
+    editor.post("/admin/publishing/article/", {"action": "unpublish", "_selected_action": [article.pk]})
+    assert Article.objects.get(pk=article.pk).status == "unpublished"
 
 
 def test_reschedule_through_the_change_form(admin_client) -> None:

@@ -44,6 +44,7 @@ MATRIX = [(role, *endpoint) for role in ROLES for endpoint in ENDPOINTS]
                          ids=[f"{r}-{m}-{p}" for r, m, p, _ in MATRIX])
 def test_authorisation_matrix(api, other_author, editor, role, method, path, owner_status) -> None:
     article = article_in("published")
+    Article.objects.filter(pk=article.pk).update(body="An edit not submitted yet.")  # something to submit
     users = {"owner": article.author.user, "other_author": other_author.user, "editor": editor, "anonymous": None}
     if users[role]:
         api.force_authenticate(users[role])
@@ -91,6 +92,50 @@ def test_submitting_twice_is_a_409_that_says_why(as_user, article) -> None:
     response = client.post(f"/api/articles/{article.pk}/submit/")
     assert response.status_code == 409
     assert "cannot be submitted: it is waiting for moderation; withdraw it first" in response.json()["detail"]
+
+
+def _nothing_written(article: Article) -> bool:
+    stored = Article.objects.get(pk=article.pk)
+    return (stored.status, stored.revision, stored.revisions.count()) == (article.status, article.revision, 1) \
+        and not OutboxMessage.objects.exists()
+
+
+def test_resubmitting_the_live_content_is_a_409_that_writes_nothing(as_user) -> None:
+    article = article_in("published")
+    response = as_user(article.author.user).post(f"/api/articles/{article.pk}/submit/")
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("nothing to submit: revision 1 is live with the same title")
+    assert _nothing_written(article)
+
+
+def test_resubmitting_while_the_same_content_is_in_review_is_a_409_that_writes_nothing(as_user) -> None:
+    article = article_in("in_review", live=True)
+    response = as_user(article.author.user).post(f"/api/articles/{article.pk}/submit/")
+    assert response.status_code == 409 and "withdraw it first" in response.json()["detail"]
+    assert _nothing_written(article)
+
+
+def test_an_edit_that_changes_nothing_leaves_nothing_to_submit(as_user) -> None:
+    article = article_in("published")
+    client = as_user(article.author.user)
+    same = {"title": article.title, "summary": article.summary, "body": article.body, "tags": article.tags,
+            "updated_at": article.updated_at.isoformat()}
+    assert client.patch(f"/api/articles/{article.pk}/", same, format="json").status_code == 200
+    response = client.post(f"/api/articles/{article.pk}/submit/")
+    assert response.status_code == 409 and response.json()["detail"].startswith("nothing to submit")
+    assert _nothing_written(article)
+
+
+@pytest.mark.parametrize("change", [{"title": "New title"}, {"summary": "New."}, {"body": "New."}, {"tags": ["other"]}])
+def test_a_changed_live_article_is_submitted_again(as_user, change: dict) -> None:
+    article = article_in("published")
+    client = as_user(article.author.user)
+    edited = client.patch(f"/api/articles/{article.pk}/", {**change, "updated_at": article.updated_at.isoformat()},
+                          format="json")
+    assert edited.status_code == 200
+    response = client.post(f"/api/articles/{article.pk}/submit/")
+    assert response.status_code == 200 and response.json()["revision"] == 2
+    assert OutboxMessage.objects.filter(event_type="article.submitted").count() == 1
 
 
 def test_editing_during_review_is_a_409(as_user) -> None:
@@ -216,4 +261,6 @@ def test_schema_and_docs(client) -> None:
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
     assert "/api/articles/{id}/timeline/" in schema.json()["paths"]
+    submit = schema.json()["paths"]["/api/articles/{id}/submit/"]["post"]["responses"]["409"]
+    assert submit["description"].startswith("Nothing to submit")
     assert client.get("/api/docs/").status_code == 200

@@ -5,7 +5,7 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 
 from publishing.tests.factories import ArticleFactory, AuthorFactory
@@ -19,7 +19,7 @@ def token(django_db_blocker) -> str:
     with django_db_blocker.unblock():
         author = AuthorFactory()
         ArticleFactory(author=author)
-        return Token.objects.get_or_create(user=author.user)[0].key
+        return AuthToken.objects.create(user=author.user)[1]
 
 
 @pytest.mark.django_db(transaction=True)

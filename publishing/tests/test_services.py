@@ -8,8 +8,8 @@ import pytest
 from config.eventbus.models import OutboxMessage
 from publishing.models import ArticleStatus
 from publishing.rendering import LINK_REL
-from publishing.services import TransitionNotAllowed, article_submit, author_create
-from publishing.tests.factories import ArticleFactory
+from publishing.services import NothingToSubmit, TransitionNotAllowed, article_submit, article_update, author_create
+from publishing.tests.factories import ArticleFactory, article_in
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,18 @@ def test_a_submitted_article_cannot_be_submitted_again(article) -> None:
     with pytest.raises(TransitionNotAllowed, match="submitted cannot be submitted"):
         article_submit(article=article)
     assert OutboxMessage.objects.filter(event_type="article.submitted").count() == 1
+
+
+def test_the_live_content_again_is_nothing_to_submit() -> None:
+    article = article_in("published", tags=["a", "b"])
+    article = article_update(article=article, based_on=article.updated_at, body="Changed.")
+    article = article_update(article=article, based_on=article.updated_at, body=article.revisions.get().body)
+    with pytest.raises(NothingToSubmit, match="revision 1 is live"):
+        article_submit(article=article)
+    assert not OutboxMessage.objects.exists() and article.revisions.count() == 1
+    # The same words in another tag order are another revision: tags are shown in the author's order.
+    article = article_update(article=article, based_on=article.updated_at, tags=["b", "a"])
+    assert article_submit(article=article).revision == 2
 
 
 def test_author_update_emits_author_updated_only_on_a_change(author) -> None:

@@ -30,7 +30,9 @@ LATER = timedelta(days=1)
 
 ACTIONS = {
     "edit": lambda a: article_update(article=a, based_on=a.updated_at, title="Edited"),
-    "submit": lambda a: article_submit(article=a),
+    # A live article's working copy must differ from the live revision, or there is nothing to submit.
+    "submit": lambda a: article_submit(
+        article=article_update(article=a, based_on=a.updated_at, body="Edited.") if a.is_live else a),
     "withdraw": lambda a: article_withdraw(article=a),
     "delete": lambda a: article_delete(article=a),
     "review": lambda a: article_review_start(article_id=a.pk, revision=a.revision, reasons=[]),

@@ -179,14 +179,14 @@ class Platform:
 
     def _authors(self) -> list[str]:
         script = (
-            "from rest_framework.authtoken.models import Token\n"
+            "from knox.models import AuthToken\n"
             "from publishing.services import author_create\n"
             f"for n in range({AUTHORS}):\n"
             "    a = author_create(username=f'drill{n}', email=f'drill{n}@example.com', password='correct-horse-42',"
             " display_name=f'Drill {n}')\n"
-            "    print(Token.objects.get_or_create(user=a.user)[0].key)\n"
+            "    print(AuthToken.objects.create(user=a.user)[1])\n"
         )
-        return re.findall(r"^[0-9a-f]{40}$", _manage("publishing", "shell", "-c", script), re.M)
+        return re.findall(r"^[0-9a-f]{64}$", _manage("publishing", "shell", "-c", script), re.M)
 
     def stop(self) -> None:
         if self.supervisor is not None and self.supervisor.poll() is None:

@@ -6,7 +6,7 @@ record what they applied and can be told to fail.
 from __future__ import annotations
 
 from config.settings import *  # noqa: F403
-from config.settings import BASE_APPS, broker_url_as, env, service_database, service_eventbus
+from config.settings import BASE_APPS, broker_url_as, env, service_database, service_eventbus, service_secret_key
 
 SERVICE_NAME = "publishing"
 # The administrator of the test vhost: only tests use it (tap queues, forged events, clean-up).
@@ -14,6 +14,7 @@ EVENTBUS_TEST_ADMIN_URL = env.str("EVENTBUS_TEST_BROKER_URL", default="amqp://gu
 INSTALLED_APPS = [*BASE_APPS, "config.eventbus.tests.probe"]
 ROOT_URLCONF = "config.eventbus.tests.urls"
 DATABASES = {"default": service_database("eventbus_test")}
+SECRET_KEY = service_secret_key(SERVICE_NAME)
 EVENTBUS = {
     **service_eventbus(SERVICE_NAME, handlers="config.eventbus.tests.probe.handlers.EVENT_HANDLERS"),
     # A vhost of its own: the probe's queue names are the real publishing's, and so is its broker user.

@@ -1,0 +1,59 @@
+"""Logins of every service: the client address axes keys lock-outs on, the lock-out answer, API tokens."""
+from __future__ import annotations
+
+import ipaddress
+
+from axes.helpers import get_cool_off, get_lockout_message
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from knox.auth import TokenAuthentication
+from rest_framework import exceptions
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address that connected, or the one the last trusted proxy saw connect.
+
+    X-Forwarded-For is anyone's to write: only the TRUSTED_PROXY_COUNT entries our own proxies appended
+    (the rightmost ones) are believed. A value that is not an address counts as no header at all, so a
+    forged one can neither pick whom a lock-out hits nor reach the database as a bad `inet`.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies <= 0 or not forwarded:
+        return remote
+    hops = [hop.strip() for hop in forwarded.split(",")]
+    candidate = hops[-min(proxies, len(hops))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def lockout_seconds(request: HttpRequest) -> int:
+    cool_off = get_cool_off(request)
+    return int(cool_off.total_seconds()) if cool_off else 0
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict | None = None) -> HttpResponse:
+    """What a locked-out form login (moderation's, every admin's) gets: a page saying why and for how long."""
+    seconds = lockout_seconds(request)
+    html = render_to_string("lockout.html", {"message": get_lockout_message(), "minutes": -(-seconds // 60)},
+                            request=request)
+    response = HttpResponse(html, status=settings.AXES_HTTP_RESPONSE_CODE)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
+
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """knox's tokens (stored hashed, with an expiry, revocable); a header that is not text is a bad token."""
+
+    def authenticate_credentials(self, token: bytes):
+        try:
+            token.decode("utf-8")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        return super().authenticate_credentials(token)

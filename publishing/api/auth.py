@@ -1,0 +1,75 @@
+"""API tokens: obtained with a password (locked out after repeated failures), expiring, revocable."""
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.views import LoginView, LogoutView
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import ErrorSerializer
+from config.authentication import ExpiringTokenAuthentication, lockout_seconds
+
+
+class LockedOut(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+    default_detail = "Account locked: too many login attempts from this address. Try again later."
+
+    def __init__(self, *, wait: int) -> None:
+        super().__init__()
+        self.wait = wait or None  # DRF's exception handler turns it into Retry-After
+
+
+class TokenLoginApi(LoginView):
+    """Exchange a username and password for a token; every attempt goes through axes (authenticate)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+        expires = serializers.DateTimeField(help_text="The token is refused (401) from then on.")
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="field errors, or `non_field_errors` for wrong credentials"),
+            429: OpenApiResponse(ErrorSerializer, description="locked out after repeated failures, or throttled"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request, format: str | None = None) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # The DRF request, not the Django one: axes flags the lock-out on the request it is given.
+        user = authenticate(request=request, **data.validated_data)
+        if getattr(request, "axes_locked_out", False):
+            raise LockedOut(wait=lockout_seconds(request))
+        if user is None:
+            raise ValidationError({"non_field_errors": ["Unable to log in with provided credentials."]})
+        request.user = user
+        return super().post(request, format=format)
+
+    def get_post_response_data(self, request: Request, token: str, instance) -> dict:
+        return {"token": token, "expires": self.format_expiry_datetime(instance.expiry)}
+
+
+class TokenLogoutApi(LogoutView):
+    """Revoke the token this request came with; the author's other tokens keep working."""
+
+    authentication_classes = [ExpiringTokenAuthentication]
+
+    @extend_schema(operation_id="auth_logout_create", request=None,
+                   responses={204: None, 401: ErrorSerializer})
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return super().post(request, format=format)
