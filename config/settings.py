@@ -40,6 +40,7 @@ BASE_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "knox",
+    "config.access",  # after knox: replaces its token admin with a revoke-only one
     "axes",
     "django_filters",
     "drf_spectacular",
@@ -51,7 +52,7 @@ BASE_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.input.QueryCleaningMiddleware",  # no control characters (NUL) in any query string
+    "config.input.InputCleaningMiddleware",  # no control characters (NUL) in paths, query strings, forms
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -84,6 +85,10 @@ DECIDED = {200: CaseOutputSerializer, 409: OpenApiResponse(
     ClaimHeldSerializer, description="Claimed by another moderator, or no longer in the queue")}
 
 
+# Bodies with a list are JSON: a form cannot tell an empty list from none, nor keep to the list's size limits.
+LIST_BODY_PARSERS = [JSONParser]
+
+
 class ModeratorApi(APIView):
     permission_classes = [IsModerator]
 
@@ -135,6 +140,8 @@ class CaseApproveApi(ModeratorApi):
 
 
 class CaseRejectApi(ModeratorApi):
+    parser_classes = LIST_BODY_PARSERS
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "RejectInput"  # one schema component per nested InputSerializer
@@ -150,6 +157,8 @@ class CaseRejectApi(ModeratorApi):
 
 
 class BulkApproveApi(ModeratorApi):
+    parser_classes = LIST_BODY_PARSERS
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "BulkApproveInput"  # one schema component per nested InputSerializer

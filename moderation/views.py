@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from config.input import control_characters_removed
 from moderation.presentation import queue_item
 from moderation.selectors import is_moderator, live_articles, queue_list, reason_codes_active
 from moderation.services import (
@@ -32,13 +31,12 @@ NOTE_MAX = 2000
 
 
 def _text(request: HttpRequest, key: str, *, limit: int = NOTE_MAX) -> str:
-    """A form field as text the database takes: no control characters (NUL above all), at most `limit` long.
-    (Query strings are cleaned by config.input.QueryCleaningMiddleware; a form body is this view's to clean.)"""
-    return control_characters_removed(request.POST.get(key, ""))[:limit]
+    """A form field, at most `limit` long (config.input.InputCleaningMiddleware took control characters out)."""
+    return request.POST.get(key, "")[:limit]
 
 
 def _texts(request: HttpRequest, key: str, *, limit: int = 100) -> list[str]:
-    return [control_characters_removed(value)[:limit] for value in request.POST.getlist(key)]
+    return [value[:limit] for value in request.POST.getlist(key)]
 
 
 def moderator_required(view: View) -> View:

@@ -38,36 +38,47 @@ class WebhookTarget:
     host: str
     port: int
     path: str
-    # The checked IP address the connection goes to.
-    address: str
+    # The checked IP addresses the connection goes to (the first that answers, in the resolver's order).
+    addresses: tuple[str, ...]
 
     def connection(self, *, timeout: float) -> http.client.HTTPConnection:
         if self.scheme == "https":
-            return PinnedHTTPSConnection(self.host, self.port, address=self.address, timeout=timeout)
-        return PinnedHTTPConnection(self.host, self.port, address=self.address, timeout=timeout)
+            return PinnedHTTPSConnection(self.host, self.port, addresses=self.addresses, timeout=timeout)
+        return PinnedHTTPConnection(self.host, self.port, addresses=self.addresses, timeout=timeout)
+
+
+def _connect(addresses: tuple[str, ...], port: int, timeout: float) -> socket.socket:
+    """The first of the checked addresses that accepts, as socket.create_connection does for a name."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address to connect to")
 
 
 class PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to `address`, whatever `host` resolves to by now; the Host header names `host`."""
+    """Connects to the checked `addresses`, whatever `host` resolves to by now; the Host header names `host`."""
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, addresses: tuple[str, ...], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connect(self.addresses, self.port, self.timeout)
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As PinnedHTTPConnection, over TLS whose SNI and certificate check name `host`, not the address."""
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, addresses: tuple[str, ...], timeout: float) -> None:
         self.tls = tls_context()
         super().__init__(host, port, timeout=timeout, context=self.tls)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock = _connect(self.addresses, self.port, self.timeout)
         try:
             self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
@@ -102,10 +113,11 @@ def webhook_target(*, url: str) -> WebhookTarget:
         for address in addresses:
             if (kind := address_refusal(address)) is not None:
                 shown = host if _is_literal(host, address) else f"{host} ({address})"
-                raise TargetRefused(f"{shown} is a {kind} address: webhooks go to public addresses only")
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise TargetRefused(f"{shown} is {article} {kind} address: webhooks go to public addresses only")
     path = parts.path or "/"
     return WebhookTarget(scheme=scheme, host=host, port=port, path=f"{path}?{parts.query}" if parts.query else path,
-                         address=str(addresses[0]))
+                         addresses=tuple(dict.fromkeys(str(address) for address in addresses)))
 
 
 def address_refusal(address: IPAddress) -> str | None:

@@ -19,12 +19,12 @@ class DayField(serializers.DateField):
 
 
 class SearchInputSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=500, default="",
-                              help_text='Web search syntax: words, "a phrase", or, -word.')
+    q = TextField(required=False, allow_blank=True, max_length=500, default="",
+                  help_text='Web search syntax: words, "a phrase", or, -word.')
     tag = serializers.ListField(child=TextField(max_length=50), required=False, default=list, max_length=20,
                                 help_text="Only articles with this tag (repeat for all of several).")
-    author = serializers.CharField(required=False, allow_blank=True, default="", max_length=150,
-                                   help_text="An author's username or id.")
+    author = TextField(required=False, allow_blank=True, default="", max_length=150,
+                       help_text="An author's username or id.")
     page = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=1)
 
     def get_fields(self) -> dict:

@@ -49,8 +49,8 @@ def names(dns):
     ("https://[::ffff:127.0.0.1]/hook", "::ffff:127.0.0.1 is a loopback address"),
     ("https://[64:ff9b::7f00:1]/hook", "loopback address"),  # NAT64 of 127.0.0.1
     ("https://[2002:7f00:1::]/hook", "loopback address"),  # 6to4 of 127.0.0.1
-    ("https://0.0.0.0/hook", "unspecified address"),
-    ("https://[::]/hook", "unspecified address"),
+    ("https://0.0.0.0/hook", "0.0.0.0 is an unspecified address"),
+    ("https://[::]/hook", "an unspecified address"),
     ("https://224.0.0.1/hook", "multicast address"),
     ("https://240.0.0.1/hook", "reserved address"),
     ("https://100.64.0.1/hook", "non-global address"),
@@ -73,10 +73,10 @@ def test_refused_targets(allow, names, url, reason) -> None:
 
 def test_a_public_target_is_resolved_once_to_the_address_to_connect_to(allow, names) -> None:
     target = webhook_target(url="https://hooks.example.com/x?y=1")
-    assert (target.scheme, target.host, target.port, target.path, target.address) == (
-        "https", "hooks.example.com", 443, "/x?y=1", PUBLIC)
+    assert (target.scheme, target.host, target.port, target.path, target.addresses) == (
+        "https", "hooks.example.com", 443, "/x?y=1", (PUBLIC,))
     assert names.lookups == ["hooks.example.com"]
-    assert webhook_target(url="https://[2606:4700:4700::1111]:8443/").address == "2606:4700:4700::1111"
+    assert webhook_target(url="https://[2606:4700:4700::1111]:8443/").addresses == ("2606:4700:4700::1111",)
 
 
 def test_the_local_use_settings_allow_http_and_private_addresses(allow, names) -> None:
@@ -85,7 +85,7 @@ def test_the_local_use_settings_allow_http_and_private_addresses(allow, names) -
     with pytest.raises(TargetRefused):
         webhook_target(url="http://127.0.0.1:8080/")
     allow(private=True)
-    assert webhook_target(url="https://127.0.0.1:8443/").address == "127.0.0.1"
+    assert webhook_target(url="https://127.0.0.1:8443/").addresses == ("127.0.0.1",)
     with pytest.raises(TargetRefused, match="only https"):
         webhook_target(url="http://127.0.0.1:8080/")
 
@@ -122,7 +122,7 @@ def test_a_refused_target_fails_the_delivery_at_once_with_the_reason(allow, name
 def test_the_connection_goes_to_the_checked_address_not_to_a_second_answer(allow, dns, delivery_to, monkeypatch) -> None:
     allow(http=True)
     # Rebinding: the first answer is public (and checked), any later one points inside.
-    dns.answers["hooks.example.com"] = [[PUBLIC], ["127.0.0.1"]]
+    dns.answers["hooks.example.com"] = [[PUBLIC, "2606:2800:21f:cb07:6820:80da:af6b:8b2c"], ["127.0.0.1"]]
     connects = []
 
     def create_connection(address, *args, **kwargs):
@@ -132,13 +132,15 @@ def test_the_connection_goes_to_the_checked_address_not_to_a_second_answer(allow
     monkeypatch.setattr(socket, "create_connection", create_connection)
     delivery = delivery_to("http://hooks.example.com:8080/hook")
     assert delivery_attempt(delivery=delivery).status == DeliveryStatus.PENDING
-    assert connects == [(PUBLIC, 8080)] and dns.lookups == ["hooks.example.com"]
+    # Each checked address in turn (the resolver's order), and no second look-up of the name.
+    assert connects == [(PUBLIC, 8080), ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", 8080)]
+    assert dns.lookups == ["hooks.example.com"]
     delivery.refresh_from_db()
     assert delivery.last_error == "ConnectionRefusedError: no network in tests"
 
 
 def test_the_request_names_the_host_while_going_to_its_checked_address(dns, receiver, delivery_to) -> None:
-    dns.answers["hooks.example.com"] = [["127.0.0.1"]]
+    dns.answers["hooks.example.com"] = [["127.0.0.1"], ["127.0.0.2"]]  # a later look-up would miss the receiver
     port = receiver.base_url.rsplit(":", 1)[1]
     delivery = delivery_to(f"http://hooks.example.com:{port}/hook", secret=receiver.secret)
     assert delivery_attempt(delivery=delivery).status == DeliveryStatus.SENT
@@ -148,7 +150,8 @@ def test_the_request_names_the_host_while_going_to_its_checked_address(dns, rece
 
 def test_tls_checks_the_certificate_and_sends_sni_for_the_host_name(allow, dns, tls_receiver, delivery_to) -> None:
     allow(private=True)  # https, to 127.0.0.1
-    dns.answers |= {"hooks.example.com": [["127.0.0.1"]], "other.example.com": [["127.0.0.1"]]}
+    # Any later look-up would answer 127.0.0.2, where nothing listens: only the checked address reaches the receiver.
+    dns.answers["hooks.example.com"] = [["127.0.0.1"], ["127.0.0.2"]]
     delivery = delivery_to(f"https://hooks.example.com:{tls_receiver.port}/hook", secret=tls_receiver.receiver.secret)
     assert delivery_attempt(delivery=delivery).status == DeliveryStatus.SENT
     [request] = tls_receiver.receiver.requests

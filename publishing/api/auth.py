@@ -5,13 +5,14 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.views import LoginView, LogoutView
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ErrorSerializer
+from config.api import FIELD_ERRORS, ErrorSerializer
 from config.authentication import ExpiringTokenAuthentication, lockout_seconds
+from config.input import TextField
 
 
 class LockedOut(APIException):
@@ -30,33 +31,37 @@ class TokenLoginApi(LoginView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    class LoginSerializer(serializers.Serializer):
+        username = TextField(max_length=150)
+        # Control characters removed: no password set through Django's validators holds one.
+        password = TextField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
-    class OutputSerializer(serializers.Serializer):
+    class TokenSerializer(serializers.Serializer):
         token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
         expires = serializers.DateTimeField(help_text="The token is refused (401) from then on.")
 
     @extend_schema(
         operation_id="auth_token_create",
-        request=InputSerializer,
+        request=LoginSerializer,
         responses={
-            200: OutputSerializer,
-            400: OpenApiResponse(description="field errors, or `non_field_errors` for wrong credentials"),
+            200: TokenSerializer,
+            400: OpenApiResponse(FIELD_ERRORS, description="field messages (a field missing, blank or too long)"),
+            401: OpenApiResponse(ErrorSerializer, description="wrong username or password"),
             429: OpenApiResponse(ErrorSerializer, description="locked out after repeated failures, or throttled"),
         },
         auth=[],
     )
     def post(self, request: Request, format: str | None = None) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # The DRF request, not the Django one: axes flags the lock-out on the request it is given.
         user = authenticate(request=request, **data.validated_data)
         if getattr(request, "axes_locked_out", False):
             raise LockedOut(wait=lockout_seconds(request))
         if user is None:
-            raise ValidationError({"non_field_errors": ["Unable to log in with provided credentials."]})
+            # 401, not DRF's 400: the input was well-formed, the credentials are what is refused.
+            return Response({"detail": "Unable to log in with provided credentials."},
+                            status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
         request.user = user
         return super().post(request, format=format)
 

@@ -1,6 +1,7 @@
 """What the authors' API reads and writes; validation only, no business logic."""
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -12,14 +13,15 @@ from publishing.models import Article, ArticleStatus, Revision, TimelineEntry
 from publishing.selectors import article_stands
 
 MAX_TAGS = 20
-TAG_MESSAGE = "Use letters, digits, '-' and spaces."
-# At least one letter, digit or '-': spaces around a tag are trimmed, so "  " would be a blank tag.
-TAG = r"^ *[\w-][\w -]*$"
+TAG_MESSAGE = "Use letters, digits, '-' and spaces (not at the ends)."
+# Spaces only inside: a tag is taken as sent (no trimming), so the schema's maxLength is the whole truth.
+TAG = r"^[\w-](?:[\w -]*[\w-])?$"
 
 
 def _tags(**kwargs) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.RegexField(TAG, max_length=50, error_messages={"invalid": TAG_MESSAGE}),
+        child=TextField(max_length=50, trim_whitespace=False, clean=False,
+                        validators=[RegexValidator(TAG, message=TAG_MESSAGE)]),
         max_length=MAX_TAGS, required=False, **kwargs,
     )
 

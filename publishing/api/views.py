@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer
+from config.api import FIELD_ERRORS, ErrorSerializer
+from config.input import TextFilter
 from publishing.api.serializers import (
     ArticleInputSerializer,
     ArticleOutputSerializer,
@@ -35,8 +37,12 @@ from publishing.services import (
 
 # Documented so clients (and schemathesis) know every answer an operation can give.
 READ_ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
-WRITE_ERRORS = {**READ_ERRORS, 400: OpenApiResponse(description="field errors: {field: [messages]}"),
+WRITE_ERRORS = {**READ_ERRORS, 400: OpenApiResponse(FIELD_ERRORS, description="field errors: {field: [messages]}"),
                 403: ErrorSerializer, 409: ErrorSerializer}
+
+
+# Articles are JSON: a form cannot tell a blank `publish_at` from none, nor send `tags` as a list.
+ARTICLE_PARSERS = [JSONParser]
 
 
 class Conflict(APIException):
@@ -72,8 +78,8 @@ def _owned(request: Request, pk: str) -> Article:
 
 class ArticleFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ArticleStatus.choices)
-    tag = django_filters.CharFilter(method="filter_tag", help_text="Articles carrying this tag.")
-    search = django_filters.CharFilter(field_name="title", lookup_expr="icontains", help_text="Words in the title.")
+    tag = TextFilter(method="filter_tag", help_text="Articles carrying this tag.")
+    search = TextFilter(field_name="title", lookup_expr="icontains", help_text="Words in the title.")
 
     class Meta:
         model = Article
@@ -84,9 +90,12 @@ class ArticleFilter(django_filters.FilterSet):
 
 
 @extend_schema(methods=["GET"], responses={200: ArticleOutputSerializer(many=True), 400: OpenApiResponse(
-    description="invalid filter"), **READ_ERRORS})
+    FIELD_ERRORS, description="invalid filter or page"), **READ_ERRORS}, parameters=[OpenApiParameter(
+    # Blank is no filter (django-filter skips empty values): the enum says so too.
+    "status", str, enum=["", *ArticleStatus.values], description="Only articles in this state (blank: any).")])
 class ArticleListCreateApi(DomainErrors, generics.ListAPIView):
     serializer_class = ArticleOutputSerializer
+    parser_classes = ARTICLE_PARSERS
     filterset_class = ArticleFilter
 
     def get_queryset(self):
@@ -106,6 +115,8 @@ class ArticleListCreateApi(DomainErrors, generics.ListAPIView):
 
 
 class ArticleDetailApi(DomainErrors, APIView):
+    parser_classes = ARTICLE_PARSERS
+
     @extend_schema(responses={200: ArticleOutputSerializer, **READ_ERRORS})
     def get(self, request: Request, pk: str) -> Response:
         return Response(ArticleOutputSerializer(_visible(request, pk)).data)

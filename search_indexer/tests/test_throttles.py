@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from rest_framework.throttling import SimpleRateThrottle
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +52,15 @@ def test_the_search_page_answers_429_after_its_limit(client, rates) -> None:
 def test_signing_in_does_not_lift_the_page_limit(client, rates, django_user_model) -> None:
     client.force_login(django_user_model.objects.create_user("reader"))
     assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_migrate_creates_the_cache_table() -> None:
+    # `migrate` alone (make run, compose, the tests) must give every service its table: config.eventbus's
+    # migrations create it. Undone and redone here inside the test's transaction.
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("eventbus")
+    executor.migrate([("eventbus", "0002_bus_trust")])
+    assert "platform_cache" not in connection.introspection.table_names()
+    executor.loader.build_graph()
+    executor.migrate(latest)
+    assert "platform_cache" in connection.introspection.table_names()
