@@ -38,6 +38,31 @@ def assert_admin_needs_staff(client: Any) -> None:
     assert client.get("/admin/").status_code == 200
 
 
+def assert_admin_login_locks_out(client: Any, settings: Any) -> None:
+    """Three failures lock one account out from one address (429, saying so); the same account from
+    another address, and another account from the same address, still sign in."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+
+    password = "correct-horse-42"
+    settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME = 3, timedelta(minutes=15)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    staff = User.objects.create_user("ops", password=password, is_staff=True)
+    other = User.objects.create_user("ops2", password=password, is_staff=True)
+
+    def login(user: User, attempt: str = password, ip: str = "10.0.0.1") -> Any:
+        return client.post("/admin/login/?next=/admin/", {"username": user.username, "password": attempt},
+                           REMOTE_ADDR=ip)
+
+    assert [login(staff, "wrong").status_code for _ in range(3)] == [200, 200, 429]
+    locked = login(staff)
+    assert locked.status_code == 429 and b"Too many login attempts" in locked.content
+    assert login(staff, ip="10.0.0.2").status_code == 302
+    client.logout()
+    assert login(other).status_code == 302
+
+
 def assert_api_docs_self_hosted(client: Any) -> None:
     """Swagger UI (/api/docs/) and Redoc (/api/redoc/) load nothing but the service's own URLs, which answer
     200 (the sidecar's static files through WhiteNoise), with no inline script, under the service's CSP."""
