@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("publishing", "moderation", "notifications", "search_indexer")
 DB_HOST = os.environ.get("DATABASE_HOST_URL", "postgres://postgres@127.0.0.1:5432")
 BROKER_URL = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/platform_test")
+# Two runs at once on one machine (say, two branches) each set their own prefix and BROKER_URL vhost.
+DATABASE_PREFIX = os.environ.get("E2E_DATABASE_PREFIX", "e2e_")
 
 
 def free_port() -> int:
@@ -35,7 +37,7 @@ class Service:
 
     def __init__(self, name: str, logs: Path) -> None:
         self.name = name
-        self.database = f"e2e_{name}"
+        self.database = f"{DATABASE_PREFIX}{name}"
         self.logs = logs
         self.env = {
             **os.environ,
