@@ -14,10 +14,11 @@ COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
 # The code is owned by root and read-only for the service user; only var/ (Celery beat's
-# schedule file, collected static files) is writable, and /definitions, where the compose job
-# broker-definitions writes RabbitMQ's definitions (a new named volume mounted there takes this
-# directory's owner). bin/identities.py imports config.eventbus from /app, its parent's parent.
-COPY manage.py ./
+# schedule file, collected static files, var/metrics: a service's metrics volume in compose) is
+# writable, and /definitions, where the compose job broker-definitions writes RabbitMQ's definitions
+# (a new named volume mounted there takes this directory's owner). bin/identities.py imports
+# config.eventbus from /app, its parent's parent.
+COPY manage.py gunicorn.conf.py ./
 COPY bin/ bin/
 COPY config/ config/
 COPY publishing/ publishing/
@@ -25,8 +26,8 @@ COPY moderation/ moderation/
 COPY notifications/ notifications/
 COPY search_indexer/ search_indexer/
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app \
-    && mkdir -p /app/var /definitions \
-    && chown app:app /app/var /definitions
+    && mkdir -p /app/var/metrics /definitions \
+    && chown app:app /app/var /app/var/metrics /definitions
 
 USER app
 

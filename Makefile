@@ -7,15 +7,25 @@ SERVICES := publishing moderation notifications search_indexer
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672/platform_test
 PYTEST := $(PY) -m pytest
 
-.PHONY: run test bench bench-search install preflight migrate topology asyncapi clean-venv
+.PHONY: run test bench bench-search install install-dev preflight migrate topology asyncapi clean-venv
 
-$(VENV)/.installed: requirements.txt
+# Two installs: what the services run (`make run`, the image) and, on top, the test and benchmark
+# tools (`make test`, `make bench*`). Each stamp is remade when its file changes.
+$(VENV)/.installed-run: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed-run
+
+install-dev: $(VENV)/.installed-dev
 
 preflight: install
 	$(PY) bin/preflight.py run
@@ -38,21 +48,21 @@ run: migrate topology
 	@echo "   processes: $(VENV)/bin/supervisorctl -c var/supervisord.conf status (restart|stop|start NAME)"
 	@set -a && . var/run.env && set +a && SCALE=$(SCALE) $(PY) bin/supervise.py
 
-test: install
+test: install-dev
 	$(PY) bin/preflight.py test
 	BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) --ds=config.eventbus.tests.settings config
 	@for s in $(SERVICES); do BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) --ds=$$s.settings $$s || exit 1; done
 	BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) -p no:django tests --ignore=tests/drills
 	BROKER_URL=$(TEST_BROKER_URL) $(PYTEST) -p no:django tests/drills
 
-bench: install
+bench: install-dev
 	$(PY) bin/preflight.py test
 	DJANGO_SETTINGS_MODULE=config.eventbus.tests.settings \
 	EVENTBUS_TEST_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/platform_bench \
 	EVENTBUS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/eventbus_bench \
 	$(PY) -m bench.eventbus_bench $(BENCH_ARGS)
 
-bench-search: install
+bench-search: install-dev
 	$(PY) bin/preflight.py run
 	DJANGO_SETTINGS_MODULE=search_indexer.settings \
 	SEARCH_INDEXER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/search_bench \
@@ -68,5 +78,12 @@ clean-venv:
 # The moderation rules on hostile 200,000-character inputs and ordinary articles, per input and per rule,
 # next to the engine before RE2 (BENCH_ARGS="--rounds 5 --baseline-limit 10"; moderation/bench_rules.py).
 .PHONY: bench-rules
-bench-rules: install
+bench-rules: install-dev
 	$(PY) -m moderation.bench_rules $(BENCH_ARGS)
+
+# With `make run` going (another terminal): four stories through the real HTTP APIs, step by step (bin/demo.py).
+# var/run.env: the users it creates go through manage.py as each service's own database role, as in `make run`.
+.PHONY: demo
+demo: install
+	@test -f var/run.env || { echo "make demo: no var/run.env yet: start \`make run\` first"; exit 1; }
+	@set -a && . var/run.env && set +a && $(PY) bin/demo.py

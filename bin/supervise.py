@@ -11,7 +11,10 @@ Leading `NAME=value` words of a command become the program's environment; the re
 under honcho, and `exec` makes the pid supervisord watches (and signals) the program itself.
 
 Every program's environment carries PROCESS_NAME (e.g. `publishing-consumer-1`, `publishing-web`),
-the name `supervisorctl status` shows, so log formats can say which process wrote a line;
+the name `supervisorctl status` shows, so log formats can say which process wrote a line, and
+PROMETHEUS_MULTIPROC_DIR, `<var>/metrics/<service>` for `<service>-<process>` entries: a service's
+processes write their metrics there and its web's `GET /metrics` adds them up. The folders are
+emptied on every start, before any process runs (what dead processes counted is gone with them);
 supervisord writes all output unprefixed into its own stdout. With the config written, operators use
 `supervisorctl -c var/supervisord.conf status | restart NAME | stop NAME | start NAME`.
 """
@@ -35,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The environment variable that names the process a line comes from (set per program below).
 PROCESS_NAME_VAR = "PROCESS_NAME"
+# Where prometheus-client's multiprocess mode keeps a process's samples (one folder per service).
+METRICS_DIR_VAR = "PROMETHEUS_MULTIPROC_DIR"
 # Procfile entries whose name ends so are replicated SCALE times; everything else runs once.
 SCALED_SUFFIXES = ("-consumer", "-relay")
 
@@ -78,6 +83,24 @@ class Entry:
     @property
     def scaled(self) -> bool:
         return self.name.endswith(SCALED_SUFFIXES)
+
+    @property
+    def service(self) -> str | None:
+        """`publishing` of `publishing-web`; None for a name without a process part."""
+        service, dash, _process = self.name.rpartition("-")
+        return service if dash and service else None
+
+
+def metrics_dir(var: Path, entry: Entry) -> Path | None:
+    return var / "metrics" / entry.service if entry.service else None
+
+
+def metrics_dirs_reset(var: Path, entries: list[Entry]) -> None:
+    """Empty every service's metrics folder: samples of processes that are gone must not add up
+    with the new ones' (prometheus-client's multiprocess mode names files by pid)."""
+    for folder in {metrics_dir(var.resolve(), entry) for entry in entries} - {None}:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
 
 
 def parse_procfile(text: str, source: str = "Procfile") -> list[Entry]:
@@ -207,6 +230,8 @@ def render(entries: list[Entry], *, var: Path, directory: Path, scale: int = 1,
         name = "%(program_name)s-%(process_num)d" if entry.scaled else "%(program_name)s"
         # Unbuffered, as under honcho: lines reach the stream as they are written.
         environment = {"PYTHONUNBUFFERED": "1", **entry.environment}
+        if (folder := metrics_dir(var, entry)) is not None:
+            environment.setdefault(METRICS_DIR_VAR, str(folder))
         environment.pop(PROCESS_NAME_VAR, None)
         pairs = [_env_pair(k, v) for k, v in environment.items()]
         pairs.append(f'{PROCESS_NAME_VAR}="{name}"')  # expanded by supervisord for each replica
@@ -309,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_only:
         print(conf)
         return 0
+    metrics_dirs_reset(args.var, parse_procfile(args.procfile.read_text(), str(args.procfile)))
     command = [*supervisord_argv(), "-n", "-c", str(conf)]
     sys.stdout.flush()
     _append_if_file(sys.stdout.fileno())

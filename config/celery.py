@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from config.tracing import celery_tracing_connect, tracing_setup
 
 # The celery command reads BROKER_URL (the platform's broker address) as if it were --broker and
 # puts it into CELERY_BROKER_URL, which would beat the service's own user and Celery vhost
@@ -14,3 +16,13 @@ if os.environ.get("BROKER_URL") and os.environ.get("CELERY_BROKER_URL") == os.en
 app = Celery(os.environ.get("DJANGO_SETTINGS_MODULE", "service").split(".")[0])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+celery_tracing_connect()
+
+
+@signals.worker_init.connect(weak=False)
+@signals.beat_init.connect(weak=False)
+def _tracing_setup(**_: object) -> None:
+    """Workers and beat trace; the pool's children inherit it (the SDK restarts its export thread after a fork)."""
+    from django.conf import settings
+
+    tracing_setup(service=settings.SERVICE_NAME)

@@ -128,6 +128,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# `GET /metrics` (config/metrics.py) is open unless this is set: then it wants `Authorization: Bearer <token>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 SECURE = env.bool("SECURE", default=False)
 if SECURE:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
@@ -135,8 +137,8 @@ if SECURE:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
-    # The container healthchecks and supervisors call /healthz over plain HTTP on loopback.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The container healthchecks and supervisors call /healthz, and Prometheus /metrics, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     if TRUSTED_PROXY_COUNT:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The same policy with SECURE or not, so development and the browser tests see what production does.

@@ -206,3 +206,15 @@ def assert_admin_pages_take_nul(client: Any, app_label: str) -> None:
             assert client.get(path).status_code == 404, path
         actions = client.post(url, {"action": "delete_selected", "_selected_action": ["\x00", "x\x00"], "index": "0"})
         assert actions.status_code in (200, 302), (url, actions.status_code)
+
+
+def metrics_scrape(client: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """GET /metrics, checked to be Prometheus' text format: {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.content.decode())
+            for sample in family.samples}

@@ -10,6 +10,7 @@ from moderation import api, views
 
 urlpatterns = [
     path("", include("config.eventbus.health")),
+    path("", include("config.metrics")),
     path("", RedirectView.as_view(url="/queue/"), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="moderation/login.html"), name="login"),

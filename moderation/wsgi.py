@@ -4,5 +4,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.tracing import tracing_setup
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "moderation.settings")
+tracing_setup(service="moderation")  # before the app loads: it adds the tracing middleware
 application = get_wsgi_application()

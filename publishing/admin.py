@@ -12,9 +12,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
-from publishing.models import Article, ArticleStatus, Author, Revision, SnapshotRun, TimelineEntry
-from publishing.selectors import article_is_overdue, article_stands, articles_overdue
+from publishing.flow_steps import editor_flow_svg
+from publishing.flows_admin import FlowStepAdmin, StuckFlowFilter
+from publishing.models import Article, ArticleStatus, Author, FlowStep, Revision, SnapshotRun, TimelineEntry
+from publishing.selectors import (
+    article_is_overdue,
+    article_stands,
+    article_stuck_exists,
+    articles_overdue,
+    timeline_for,
+)
 from publishing.services import (
     TransitionNotAllowed,
     article_reschedule,
@@ -103,8 +112,9 @@ class ArticleForm(forms.ModelForm):
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     form = ArticleForm
-    list_display = ["title", "author", "status", "stands", "revision", "live_revision", "publish_at", "overdue"]
-    list_filter = ["status", TagFilter, ScheduledFilter, "author"]
+    list_display = ["title", "author", "status", "stands", "revision", "live_revision", "publish_at", "overdue",
+                    "flow_stuck"]
+    list_filter = ["status", TagFilter, ScheduledFilter, StuckFlowFilter, "author"]
     search_fields = ["title", "slug", "author__display_name", "author__user__username"]
     list_select_related = ["author"]
     readonly_fields = [
@@ -128,6 +138,21 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="stands")
     def stands(self, article: Article) -> str:
         return article_stands(article=article)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        return super().get_queryset(request).annotate(has_stuck_flow=article_stuck_exists())
+
+    @admin.display(boolean=True, description="flow stuck")
+    def flow_stuck(self, article: Article) -> bool:
+        return article.has_stuck_flow
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        article = self.get_object(request, object_id)
+        if article is not None and self.has_view_or_change_permission(request, article):
+            # Safe: publishing.flow_view escapes every text it draws (titles and reasons are authors').
+            svg = editor_flow_svg(timeline_for(article=article), heading=f"Flow of {article.title}")
+            extra_context = {**(extra_context or {}), "flow_svg": mark_safe(svg)}  # noqa: S308
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         late = articles_overdue().count()
@@ -253,3 +278,6 @@ class SnapshotRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+admin.site.register(FlowStep, FlowStepAdmin)

@@ -35,6 +35,8 @@ AUTHOR_FIELDS: dict[str, dict[str, Any]] = {
     "notification.failed": {"channel": SHOWN, "failed_at": SHOWN},
     "search.indexed": {"revision": SHOWN, "indexed_at": SHOWN},
     "search.removed": {"removed_at": SHOWN},
+    # Publishing's own note that a step of the flow is overdue (publishing.services.flows).
+    "flow.stuck": {"revision": SHOWN, "step": SHOWN, "due_at": SHOWN},
 }
 
 
@@ -87,5 +89,7 @@ def author_summary(entry: TimelineEntry) -> str:
         "notification.failed": f"a notification by {data.get('channel', '')} could not be delivered",
         "search.indexed": f"{revision} is in search",
         "search.removed": "removed from search",
+        "flow.stuck": f"{revision} is taking longer than it should: {data.get('step', '')} was due at "
+                      f"{data.get('due_at', '')}",
     }
     return lines.get(entry.type, "")[:500]

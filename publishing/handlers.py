@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 
 from config.eventbus.envelope import Event
+from config.eventbus.ordering import stale_skip
 from publishing.services import (
     StaleEvent,
     TransitionNotAllowed,
@@ -29,6 +30,7 @@ def _ignoring_stale(event: Event, apply: Callable[[], object]) -> None:
         apply()
     except (StaleEvent, TransitionNotAllowed) as exc:
         logger.info("ignored %s id=%s: %s", event.type, event.id, exc)
+        stale_skip()
 
 
 def _known_article(event: Event) -> bool:

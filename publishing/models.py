@@ -165,3 +165,39 @@ class SnapshotRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.finished_at is not None
+
+
+class FlowStep(models.Model):
+    """One step an article's flow owes, from the event that made it due to the one that met it.
+
+    Written with the timeline entries (publishing.services.flows): the causing event opens it, the
+    following event meets it, in whichever order the two arrive. Not met by `due_at` is stuck.
+    """
+
+    class Step(models.TextChoices):
+        DECISION = "decision", "moderation's decision"
+        LIVE = "live", "article.published"
+        INDEXED = "indexed", "search.indexed"
+        NOTIFIED = "notified", "the author's notification"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flow_steps")
+    revision = models.PositiveIntegerField()
+    step = models.CharField(max_length=20, choices=Step.choices)
+    cause_event_id = models.UUIDField(help_text="The event that made this step due; a notification names it.")
+    cause_type = models.CharField(max_length=100)
+    cause_time = models.DateTimeField()
+    due_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True, help_text="When the following event happened.")
+    met_by_type = models.CharField(max_length=100, blank=True)
+    # Set by beat once, with the "stuck" timeline entry: a step met late keeps it as history.
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["step", "cause_event_id"], name="publishing_flowstep_unique")]
+        indexes = [models.Index(fields=["due_at"], condition=models.Q(met_at__isnull=True),
+                                name="publishing_flowstep_open")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} r{self.revision} {self.step}"

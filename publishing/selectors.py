@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
-from publishing.models import Article, ArticleStatus, Revision, TimelineEntry
+from publishing.models import Article, ArticleStatus, FlowStep, Revision, TimelineEntry
+from publishing.services.flows import STUCK
 from publishing.services.publication import OVERDUE_AFTER
 
 
@@ -80,3 +81,38 @@ def article_stands(*, article: Article, now: datetime | None = None) -> str:
     if article.is_live and status in (ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW, ArticleStatus.SCHEDULED):
         text += f"; revision {article.live_revision} stays live meanwhile"
     return text
+
+
+# --- the flow watch ------------------------------------------------------------------------------
+
+_Step = FlowStep.Step
+# A step is owed only while the article still stands where the step leads: a withdrawn submission owes
+# no decision, an unpublished or replaced revision no indexing. The author's notice is owed regardless.
+FLOW_STEP_OWED = (
+    Q(step=_Step.DECISION, article__revision=F("revision"), article__status=ArticleStatus.SUBMITTED)
+    | Q(step=_Step.LIVE, article__revision=F("revision"),
+        article__status__in=[ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW, ArticleStatus.SCHEDULED])
+    | Q(step=_Step.INDEXED, article__live_revision=F("revision"))
+    | Q(step=_Step.NOTIFIED)
+)
+
+
+def flow_steps_overdue(*, now: datetime | None = None) -> QuerySet[FlowStep]:
+    """Steps still owed and past due: stuck."""
+    return FlowStep.objects.filter(FLOW_STEP_OWED, met_at__isnull=True, due_at__lt=now or timezone.now())
+
+
+def flow_steps_stuck(*, now: datetime | None = None) -> QuerySet[FlowStep]:
+    """The stuck steps, longest overdue first, with their article and its last event (type and time)."""
+    last = TimelineEntry.objects.filter(article=OuterRef("article")).exclude(type=STUCK).order_by("-time", "-id")
+    return (
+        flow_steps_overdue(now=now)
+        .select_related("article")
+        .annotate(last_event_type=Subquery(last.values("type")[:1]), last_event_time=Subquery(last.values("time")[:1]))
+        .order_by("due_at", "id")
+    )
+
+
+def article_stuck_exists(*, now: datetime | None = None) -> Exists:
+    """For annotating articles: True when one of its steps is stuck."""
+    return Exists(flow_steps_overdue(now=now).filter(article=OuterRef("pk")))

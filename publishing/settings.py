@@ -35,6 +35,15 @@ SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Publishing API", "VERS
 CELERY_BEAT_SCHEDULE = {
     "publish-due-articles": {"task": "publishing.publish_due_articles", "schedule": 60.0},
     "resume-snapshot-runs": {"task": "publishing.resume_snapshot_runs", "schedule": 60.0},
+    "flag-stuck-flows": {"task": "publishing.flag_stuck_flows", "schedule": env.float("FLOW_SWEEP_SECONDS", default=10.0)},
+}
+# The flow watch (publishing.services.flows): how long each step may take after the event that makes it due.
+# A decision's clock stops once moderation queues the article for a person: that queue is moderation's SLA.
+PUBLISHING_FLOWS = {
+    "DECISION_SECONDS": env.int("FLOW_DECISION_SECONDS", default=300),
+    "LIVE_SECONDS": env.int("FLOW_LIVE_SECONDS", default=60),
+    "INDEXED_SECONDS": env.int("FLOW_INDEXED_SECONDS", default=60),
+    "NOTIFIED_SECONDS": env.int("FLOW_NOTIFIED_SECONDS", default=600),
 }
 # Answering a search rebuild: live articles per chunk (one transaction and one task each), and how long
 # a run may go without a chunk before beat resumes it. Kept under the indexer's quiet period

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from publishing.services import articles_publish_due, snapshot_chunk_send, snapshot_run_schedule, snapshot_runs_resume
+from publishing.services import (
+    articles_publish_due,
+    flows_flag_overdue,
+    snapshot_chunk_send,
+    snapshot_run_schedule,
+    snapshot_runs_resume,
+)
 
 
 @shared_task(name="publishing.publish_due_articles", ignore_result=True)
@@ -35,3 +41,9 @@ def snapshot_run_continue(self: Task, run_id: int) -> int:
 def resume_snapshot_runs() -> int:
     """Run every minute by beat: a snapshot run whose chunk task was lost goes on where it stopped."""
     return len(snapshot_runs_resume())
+
+
+@shared_task(name="publishing.flag_stuck_flows", ignore_result=True)
+def flag_stuck_flows() -> int:
+    """Run by beat every FLOW_SWEEP_SECONDS: each step newly overdue gets its "stuck" timeline entry."""
+    return len(flows_flag_overdue())

@@ -6,9 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from publishing import api, views
 from publishing.api.auth import TokenLoginApi, TokenLogoutApi
+from publishing.api.flows import StuckFlowsApi
 
 urlpatterns = [
     path("", include("config.eventbus.health")),
+    path("", include("config.metrics")),
     path("", views.home, name="home"),
     path("articles/<slug:slug>/", views.article_page, name="article-page"),
     path("feed/", views.LatestArticlesFeed(), name="feed"),
@@ -21,6 +23,8 @@ urlpatterns = [
     path("api/articles/<uuid:pk>/withdraw/", api.ArticleWithdrawApi.as_view(), name="article-withdraw"),
     path("api/articles/<uuid:pk>/revisions/", api.ArticleRevisionsApi.as_view(), name="article-revisions"),
     path("api/articles/<uuid:pk>/timeline/", api.ArticleTimelineApi.as_view(), name="article-timeline"),
+    path("api/articles/<uuid:pk>/timeline.svg", api.ArticleTimelineSvgApi.as_view(), name="article-timeline-svg"),
+    path("api/flows/stuck/", StuckFlowsApi.as_view(), name="flows-stuck"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Served from the sidecar's static files; the split view loads its start-up script by URL (the CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

@@ -8,6 +8,7 @@ from search_indexer import api, views
 
 urlpatterns = [
     path("", include("config.eventbus.health")),
+    path("", include("config.metrics")),
     path("", views.search_page, name="search"),
     path("admin/", admin.site.urls),
     path("api/search/", api.SearchApi.as_view(), name="api-search"),

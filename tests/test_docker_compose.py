@@ -34,15 +34,19 @@ import yaml
 from config.eventbus.broker import Topology
 from config.eventbus.contracts import event_types, exchange_of, producer_of
 from config.eventbus.identities import celery_vhost, definitions
+from config.tracing import ENDPOINT_VARIABLES as TRACING_VARIABLES  # the OpenTelemetry SDK reads them
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("publishing", "moderation", "notifications", "search_indexer")
-WEB_PORTS = {"publishing": 8001, "moderation": 8002, "notifications": 8003, "search_indexer": 8004}  # DESIGN.md
+WEB_PORTS = {"publishing": 8001, "moderation": 8002, "notifications": 8003, "search_indexer": 8004}  # the README's ports
 ONE_SHOTS = ("migrate", "topology")
 LONG_RUNNING = ("web", "consumer", "relay", "worker")
 BEAT = ("publishing", "moderation")  # at least these schedule jobs
 RETRY_DELAYS = (1, 10, 60, 600)  # EVENTBUS_RETRY_DELAYS' default: retry queues .1 to .4
-INFRA_PORTS = {"rabbitmq": {5672, 15672}, "postgres": {5432}, "mailpit": {1025, 8025}}
+INFRA_PORTS = {"rabbitmq": {5672, 15672}, "postgres": {5432}, "mailpit": {1025, 8025}, "jaeger": {4318, 16686},
+               "prometheus": {9090}}
+# Read by prometheus-client, not by config/settings.py: where a process writes its metrics.
+METRICS_VARIABLES = {"PROMETHEUS_MULTIPROC_DIR"}
 ADMIN = "admin"
 LOCAL_PASSWORDS = {s: f"{s}-local-only" for s in SERVICES}
 
@@ -353,7 +357,7 @@ def test_env_var_names_are_spelled_as_settings_reads_them():
     ).read_text(), re.M))
     for name, (service, _, spec) in app_containers().items():
         for var, value in spec["environment"].items():
-            if var == "DJANGO_SETTINGS_MODULE":
+            if var == "DJANGO_SETTINGS_MODULE" or var in (*TRACING_VARIABLES, *METRICS_VARIABLES):
                 continue
             if var not in read:
                 # EMAIL_HOST / EMAIL_PORT: Django's own setting names, for notifications' SMTP
@@ -751,3 +755,70 @@ def test_dockerfile_installs_requirements_and_drops_root():
     out_dir = str(PurePosixPath(job["command"][job["command"].index("--out") + 1]).parent)
     assert any(re.search(rf"mkdir -p .*{re.escape(out_dir)}\b", r) and re.search(
         rf"chown {re.escape(users[-1])}(:\w+)? .*{re.escape(out_dir)}\b", r) for r in runs), f"{out_dir} is not writable"
+
+
+def test_every_process_exports_its_traces_to_jaeger():
+    jaeger = services()["jaeger"]
+    assert re.fullmatch(r"jaegertracing/all-in-one:\d+\.\d+\.\d+", jaeger["image"]), "pin Jaeger's version"
+    for name, (_, _, spec) in app_containers().items():
+        endpoint = urlparse(spec["environment"].get("OTEL_EXPORTER_OTLP_ENDPOINT", ""))
+        assert (endpoint.scheme, endpoint.hostname, endpoint.port) == ("http", "jaeger", 4318), name
+
+
+# --- metrics: Prometheus and the services' metrics volumes --------------------------------------
+
+
+def prometheus_config() -> dict:
+    return yaml.safe_load((ROOT / "docker" / "prometheus" / "prometheus.yml").read_text())
+
+
+def alert_rules() -> list[dict]:
+    doc = yaml.safe_load((ROOT / "docker" / "prometheus" / "alerts.yml").read_text())
+    return [rule for group in doc["groups"] for rule in group["rules"]]
+
+
+def test_prometheus_is_pinned_and_reads_the_repositorys_config():
+    spec = services()["prometheus"]
+    image, _, tag = spec["image"].partition(":")
+    assert image == "prom/prometheus" and re.fullmatch(r"v\d+\.\d+\.\d+", tag), spec["image"]
+    assert "./docker/prometheus:/etc/prometheus:ro" in spec["volumes"]
+    assert prometheus_config()["rule_files"] == ["alerts.yml"]  # relative to /etc/prometheus
+
+
+def test_prometheus_scrapes_every_web_by_a_name_it_answers_to():
+    from django.http.request import host_validation_re
+
+    targets = {}
+    for job in prometheus_config()["scrape_configs"]:
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        for static in job["static_configs"]:
+            [target] = static["targets"]
+            targets[static["labels"]["service"]] = target
+    assert set(targets) == set(SERVICES)
+    for service, target in targets.items():
+        host, _, port = target.partition(":")
+        assert int(port) == WEB_PORTS[service], target
+        web = services()[f"{service}-web"]
+        aliases = web.get("networks", {}).get("default", {}).get("aliases", [])
+        assert host in (f"{service}-web", *aliases), f"{target} is not {service}-web's name on the network"
+        assert host_validation_re.match(host), f"Django refuses the Host {host!r}: every scrape would be a 400"
+        assert host in interpolate(web["environment"]["ALLOWED_HOSTS"], {}).split(","), f"{host} not in ALLOWED_HOSTS"
+
+
+def test_every_process_of_a_service_writes_its_metrics_where_its_web_reads_them():
+    for name, (service, _process, spec) in long_running().items():
+        folder = spec["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        mounts = [v for v in spec.get("volumes", []) if v.endswith("-metrics:" + folder)]
+        assert mounts == [f"{service}-metrics:{folder}"], f"{name} writes its metrics into no shared volume"
+        assert folder == "/app/var/metrics"  # the Dockerfile makes it the app user's
+
+
+def test_the_alert_rules_are_there_and_name_documented_metrics():
+    rules = {rule["alert"]: rule for rule in alert_rules()}
+    assert {"OutboxNotDraining", "DeadLetters", "EventLagHigh", "FlowsStuck"} <= set(rules)
+    readme = (ROOT / "README.md").read_text()
+    for name, rule in rules.items():
+        assert rule["expr"] and rule["annotations"]["summary"], name
+        for metric in re.findall(r"\b((?:eventbus|publishing|moderation|search|notifications|flows)_[a-z_]+)", rule["expr"]):
+            base = re.sub(r"_(bucket|count|sum)$", "", metric)
+            assert f"`{base}" in readme, f"{name} uses {metric}, which the README's Metrics section does not list"

@@ -31,6 +31,9 @@ class Window:
     acked: set[str] = field(default_factory=set)
     nacked: set[str] = field(default_factory=set)
     returned: set[str] = field(default_factory=set)
+    # time.monotonic() at the first publish and at the last confirm (eventbus_publish_confirm_seconds).
+    published_at: float = 0.0
+    confirmed_at: float = 0.0
 
 
 class ConfirmingPublisher:
@@ -81,7 +84,7 @@ class ConfirmingPublisher:
 
     def publish(self, messages: list[OutgoingMessage]) -> Window:
         """Put a window on the wire without waiting; `wait` collects its confirms."""
-        window = Window()
+        window = Window(published_at=time.monotonic())
         now = int(time.time())
         for message in messages:
             self._next_tag += 1
@@ -115,4 +118,5 @@ class ConfirmingPublisher:
                 self.connection.drain_events(timeout=min(remaining, 1.0))
             except socket.timeout:
                 self.connection.heartbeat_tick()
+        window.confirmed_at = window.confirmed_at or time.monotonic()
         return window

@@ -43,6 +43,7 @@ from config.eventbus.inbox import (
     message_apply,
 )
 from config.eventbus.lifecycle import Backoff, Stopper
+from config.eventbus.metrics import handled_outcome, handler_timed, message_settled
 from config.eventbus.registry import Handler
 from config.eventbus.senders import ORIGINAL_USER, forwarded_properties, sender_of, sender_problem
 
@@ -204,6 +205,10 @@ class Consumer:
             self._forward(message, self.topology.dead_queue, dead_letter_headers(
                 service=self.topology.service, reason="failed", outcome=outcome, attempts=attempt,
                 origin=self._origin(message, headers)))
+        counted, dead_reason = handled_outcome(outcome.kind, stale=outcome.stale,
+                                               retries_left=attempt < self.topology.max_attempts)
+        message_settled(event_type=event.type if event else message.properties.get("type"), outcome=counted,
+                        event_time=event.time if event else None, dead_reason=dead_reason)
         self._ack(message)
         self.handled += 1
 
@@ -246,8 +251,12 @@ class Consumer:
 
     def _apply(self, message: amqp.Message) -> Outcome:
         sender = sender_of(message, own_user=self.user)
-        return self._with_database(lambda: message_apply(
+        started = time.monotonic()
+        outcome = self._with_database(lambda: message_apply(
             message.body, self.handlers, verify=lambda event: sender_problem(event, sender)))
+        if outcome.event is not None:
+            handler_timed(kind=outcome.kind, event_type=outcome.event.type, seconds=time.monotonic() - started)
+        return outcome
 
     def _with_database(self, work):
         """Run `work`, and while the database is down wait for it (keeping the message) instead of failing it."""

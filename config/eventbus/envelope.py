@@ -31,9 +31,16 @@ class Event:
     dataschema: str = ""
     specversion: str = "1.0"
     datacontenttype: str = "application/json"
+    # CloudEvents' distributed-tracing extension (W3C Trace Context): absent, not null, when untraced.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        doc = asdict(self)
+        for extension in ("traceparent", "tracestate"):
+            if doc[extension] is None:
+                del doc[extension]
+        return doc
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)

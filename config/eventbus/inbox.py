@@ -10,8 +10,10 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 
 from config.eventbus.contracts import ContractViolation, envelope_validate
 from config.eventbus.envelope import Event, UndecodableMessage, envelope_decode
+from config.eventbus.ordering import stale_watch
 from config.eventbus.outbox import handling
-from config.eventbus.registry import Handler
+from config.eventbus.registry import Handler, service_name
+from config.eventbus.tracing import message_processing
 
 CLAIM = """
 INSERT INTO eventbus_inboxmessage (event_id, event_type, correlation_id, processed_at)
@@ -30,6 +32,8 @@ class Outcome:
     event: Event | None = None
     error: str = ""
     error_line: str = ""
+    # Applied, but the handler skipped it (or part of it) as older than what it applied before.
+    stale: bool = False
 
 
 def _failure(kind: str, exc: BaseException, event: Event | None = None) -> Outcome:
@@ -66,16 +70,16 @@ def message_apply(raw: bytes | str, handlers: Mapping[str, Handler],
     if handler is None:
         return Outcome(POISON, event, error=f"no handler for {event.type}", error_line=f"no handler for {event.type}")
     try:
-        with transaction.atomic():
+        with message_processing(doc, service=service_name()), transaction.atomic():
             if not inbox_claim(event):
                 return Outcome(DUPLICATE, event)
-            with handling(event):
+            with handling(event), stale_watch() as stale:
                 handler(event)
     except Exception as exc:  # noqa: BLE001 - any handler error is retried, then dead-lettered
         if _is_database_outage(exc):
             raise DatabaseUnavailable(str(exc)) from exc
         return _failure(FAILED, exc, event)
-    return Outcome(APPLIED, event)
+    return Outcome(APPLIED, event, stale=bool(stale))
 
 
 def database_call(work: Callable, *args):

@@ -5,6 +5,10 @@
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 from django.db import connection
 
 ADVANCE = """
@@ -22,4 +26,30 @@ def revision_advance(*, stream: str, revision: int, allow_equal: bool = False) -
     """
     with connection.cursor() as cursor:
         cursor.execute(ADVANCE.format(op="<=" if allow_equal else "<"), [stream, revision])
-        return cursor.fetchone() is not None
+        advanced = cursor.fetchone() is not None
+    if not advanced:
+        stale_skip()
+    return advanced
+
+
+# The marks of the message being applied: a handler that skips (part of) its event as stale says so,
+# and the consumer counts the message as `stale` rather than `applied` (config/eventbus/metrics.py).
+_stale_marks: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("eventbus_stale", default=None)
+
+
+def stale_skip() -> None:
+    """The event being handled is older than what was applied: it is skipped, not retried."""
+    marks = _stale_marks.get()
+    if marks is not None:
+        marks.append(True)
+
+
+@contextlib.contextmanager
+def stale_watch() -> Iterator[list[bool]]:
+    """Collects stale_skip() calls made while applying one message: non-empty means stale."""
+    marks: list[bool] = []
+    token = _stale_marks.set(marks)
+    try:
+        yield marks
+    finally:
+        _stale_marks.reset(token)

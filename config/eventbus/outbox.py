@@ -5,6 +5,7 @@ import contextlib
 import contextvars
 import uuid
 from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from config.eventbus.contracts import (
 )
 from config.eventbus.envelope import Event
 from config.eventbus.models import OutboxMessage
+from config.eventbus.tracing import message_created, message_creating
 
 # The event a handler is applying, so what it publishes carries the flow's correlation id and
 # names its cause without every handler threading them through.
@@ -41,7 +43,8 @@ def current_event() -> Event | None:
     return _current_event.get()
 
 
-def event_build(event_type: str, *, subject: str, data: dict[str, Any], correlation_id: str | None = None) -> Event:
+def event_build(event_type: str, *, subject: str, data: dict[str, Any], correlation_id: str | None = None,
+                trace_fields: Mapping[str, str] | None = None) -> Event:
     """A validated event from this service, caused by the event being handled, if any."""
     service = settings.EVENTBUS["SERVICE"]
     if producer_of(event_type) != service:
@@ -56,6 +59,7 @@ def event_build(event_type: str, *, subject: str, data: dict[str, Any], correlat
         correlationid=correlation,
         causationid=cause.id if cause else None,
         dataschema=dataschema_of(event_type),
+        **(trace_fields or {}),
     )
     envelope_validate(event.to_dict())
     return event
@@ -65,7 +69,11 @@ def publish(event_type: str, *, subject: str, data: dict[str, Any], correlation_
     """Queue an event to go out when, and only if, the surrounding transaction commits."""
     if not transaction.get_connection().in_atomic_block:
         raise OutsideTransaction(f"publish({event_type!r}) must run inside transaction.atomic()")
-    event = event_build(event_type, subject=subject, data=data, correlation_id=correlation_id)
+    cause = current_event()
+    with message_creating(event_type=event_type, cause=cause) as trace_fields:
+        event = event_build(event_type, subject=subject, data=data, correlation_id=correlation_id,
+                            trace_fields=trace_fields)
+        message_created(event)
     OutboxMessage.objects.create(
         event_id=event.id,
         event_type=event.type,

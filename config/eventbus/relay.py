@@ -36,6 +36,8 @@ from config.eventbus.envelope import UndecodableMessage, envelope_decode
 from config.eventbus.housekeeping import OUTBOX_PRUNE, Housekeeper, Sweep
 from config.eventbus.identities import broker_user
 from config.eventbus.lifecycle import Backoff, Stopper
+from config.eventbus.tracing import messages_publishing
+from config.eventbus.metrics import window_settled
 
 log = logging.getLogger("eventbus.relay")
 
@@ -234,8 +236,9 @@ class Relay:
                     return self.sent_total - before
                 following = self.work[1] if current is self.work[0] else self.work[0]
                 claiming = self._db_thread.submit(self._settle_then_claim, in_flight, following)
-                in_flight = InFlight(current, rows, self.publisher.publish(
-                    [OutgoingMessage(event_id, kind, corr, body) for _id, event_id, kind, corr, body in rows]))
+                with messages_publishing(rows):
+                    in_flight = InFlight(current, rows, self.publisher.publish(
+                        [OutgoingMessage(event_id, kind, corr, body) for _id, event_id, kind, corr, body in rows]))
                 current = following
         except BaseException:
             wait([claiming])  # the database thread must be done with the connections before they close
@@ -273,6 +276,10 @@ class Relay:
         self._record(window.conn, window.rows, window.window)
         window.conn.commit()
         self.sent_total += len(window.window.acked)
+        sent = window.window
+        types = {event_id: event_type for _id, event_id, event_type, _corr, _body in window.rows}
+        window_settled(acked_types=[types[e] for e in sent.acked], returned_types=[types[e] for e in sent.returned],
+                       seconds=sent.confirmed_at - sent.published_at)
 
     def _record(self, conn: psycopg.Connection, rows: list[tuple], window: Window) -> None:
         by_event = {event_id: row_id for row_id, event_id, _type, _corr, _body in rows}

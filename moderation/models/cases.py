@@ -28,6 +28,8 @@ class Case(models.Model):
                                  help_text="author['id'], indexed for the author's record and the rate rule.")
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     correlation_id = models.UUIDField(help_text="The flow this submission started; follow it in publishing's timeline.")
+    trace_context = models.JSONField(default=dict, blank=True, help_text=(
+        "The submission's W3C trace context (traceparent, tracestate): a moderator's decision continues its trace."))
     submitted_at = models.DateTimeField()
     opened_at = models.DateTimeField(auto_now_add=True)
     score = models.FloatField(default=0)

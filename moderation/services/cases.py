@@ -5,6 +5,8 @@ from datetime import datetime
 
 from django.db import transaction
 
+from config.eventbus.outbox import current_event
+from config.eventbus.tracing import trace_fields_of
 from moderation.models import Case, CaseStatus
 from moderation.rules import APPROVE, REJECT, REVIEW, Finding, Submission, Verdict, evaluate, reasons_of, shingles, sketch
 from moderation.selectors import history_for, rules_enabled, thresholds_get
@@ -31,7 +33,8 @@ def case_open(
     case, created = Case.objects.get_or_create(
         article_id=article_id, revision=revision,
         defaults=dict(title=title, summary=summary, body=body, tags=tags, author=author,
-                      author_id=str(author.get("id", "")), submitted_at=submitted_at, correlation_id=correlation_id),
+                      author_id=str(author.get("id", "")), submitted_at=submitted_at, correlation_id=correlation_id,
+                      trace_context=trace_fields_of(current_event())),
     )
     if not created:
         return None

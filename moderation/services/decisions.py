@@ -1,6 +1,7 @@
 """One decision on a case: status, audit entry and event, in the caller's transaction."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from config.eventbus.outbox import publish
+from config.eventbus.tracing import flow_continuing
 from moderation.models import AuditAction, AuditEntry, Case, CaseStatus
 
 EVENT_OF = {
@@ -70,6 +72,8 @@ def case_record_decision(*, case: Case, status: str, actor: Actor, reasons: list
             data |= {"decided_by": actor.to_dict(), "decided_at": iso(now)}
         if note:
             data["note"] = note
-        publish(event_type, subject=f"article/{case.article_id}", data=data, correlation_id=str(case.correlation_id))
+        with contextlib.nullcontext():
+            publish(event_type, subject=f"article/{case.article_id}", data=data,
+                    correlation_id=str(case.correlation_id))
     return case
 

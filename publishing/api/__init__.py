@@ -1,6 +1,7 @@
 """The authors' REST API."""
 from __future__ import annotations
 
+from publishing.api.flow import ArticleTimelineSvgApi
 from publishing.api.views import (
     ArticleDetailApi,
     ArticleListCreateApi,
@@ -12,5 +13,5 @@ from publishing.api.views import (
 
 __all__ = [
     "ArticleDetailApi", "ArticleListCreateApi", "ArticleRevisionsApi", "ArticleSubmitApi", "ArticleTimelineApi",
-    "ArticleWithdrawApi",
+    "ArticleTimelineSvgApi", "ArticleWithdrawApi",
 ]

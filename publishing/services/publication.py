@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from config.eventbus.outbox import current_event
 from publishing.models import Article, ArticleStatus, UnpublishReason
 from publishing.services.articles import article_locked, status_move, take_offline
+from publishing.services.flows import flow_live_due_move
 from publishing.services.timeline import emit, live_data
 from publishing.transitions import Action, transition_target
 
@@ -123,6 +124,7 @@ def article_reschedule(*, article: Article, publish_at: datetime, now: datetime 
     transition_target(article, Action.RESCHEDULE)
     article.publish_at = publish_at
     article.save()
+    flow_live_due_move(article=article)
     if publish_at <= now:
         transition_target(article, Action.PUBLISH_SCHEDULED)
         _go_live(article, now)

@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
 from publishing.models import Article, Revision, TimelineEntry
+from publishing.services.flows import flow_observe
 
 
 def iso(moment: datetime) -> str:
@@ -44,7 +45,7 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     article_id = event.data.get("article_id")
     if not article_id or not Article.objects.filter(pk=article_id).exists():
         return None
-    entry, _ = TimelineEntry.objects.get_or_create(
+    entry, created = TimelineEntry.objects.get_or_create(
         event_id=event.id,
         defaults={
             "article_id": article_id,
@@ -58,6 +59,8 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
             "data": {k: v for k, v in event.data.items() if k not in ("body", "summary")},
         },
     )
+    if created:  # a redelivered event was watched the first time
+        flow_observe(entry=entry)
     return entry
 
 

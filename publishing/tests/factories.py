@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import factory
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from config.eventbus.contracts import dataschema_of
 from config.eventbus.envelope import Event, utc_now_iso
-from publishing.models import Article, ArticleStatus, Author
+from publishing.models import Article, ArticleStatus, Author, TimelineEntry
 from publishing.services import revision_create
 
 PRODUCERS = {"moderation": "moderation", "search": "search_indexer", "notification": "notifications"}
@@ -84,3 +85,35 @@ def moderation_raw(event_type: str, article: Article, *, revision: int | None = 
         if event_type == "moderation.rejected":
             data["reasons"] = [{"code": "spam", "message": "Looks like spam."}]
     return event_raw(event_type, **(data | extra))
+
+
+def indexed_raw(article: Article, *, revision: int = 1) -> bytes:
+    return event_raw("search.indexed", article_id=str(article.pk), revision=revision, indexed_at=utc_now_iso())
+
+
+def notice_raw(event_type: str, article: Article, *, cause_id: str, channel: str = "email") -> bytes:
+    """notification.sent / failed about the notification caused by event `cause_id`, by contract."""
+    data: dict[str, Any] = {"notification_id": str(uuid.uuid4()), "article_id": str(article.pk), "channel": channel,
+                            "recipient": "a***@example.com", "event_id": cause_id}
+    if event_type == "notification.sent":
+        data |= {"sent_at": utc_now_iso(), "error": None}
+    else:
+        data |= {"failed_at": utc_now_iso(), "error": "SMTPRecipientsRefused"}
+    return event_raw(event_type, **data)
+
+
+SOURCES = {"article": "publishing", **PRODUCERS}
+
+
+def timeline_entry(article: Article, event_type: str, *, cause: TimelineEntry | None = None, at: float = 0.0,
+                   arrived_after: float = 0.5, revision: int = 1, summary: str = "", **data: Any) -> TimelineEntry:
+    """A timeline entry `at` seconds after the article was created, caused by `cause`, recorded by publishing
+    `arrived_after` seconds after it happened (a late arrival: one that was retried or replayed)."""
+    time = article.created_at + timedelta(seconds=at)
+    entry = TimelineEntry.objects.create(
+        article=article, event_id=uuid.uuid4(), time=time, source=SOURCES[event_type.split(".")[0]], type=event_type,
+        revision=revision, correlation_id=article.correlation_id or str(uuid.uuid4()),
+        causation_id=str(cause.event_id) if cause else "", summary=summary, data={"revision": revision, **data})
+    TimelineEntry.objects.filter(pk=entry.pk).update(recorded_at=time + timedelta(seconds=arrived_after))
+    entry.refresh_from_db()
+    return entry

@@ -17,7 +17,7 @@ EXAMPLES_DIR = CONTRACTS / "examples"
 
 SERVICES = {"publishing", "moderation", "notifications", "search_indexer"}
 
-# The v1 catalog (DESIGN.md "Event catalog (v1)"): type -> (producer, required data fields).
+# The v1 catalog (docs/architecture.md, "Event catalog"): type -> (producer, required data fields).
 CATALOG = {
     "author.registered": ("publishing", ["author_id", "username", "display_name", "email", "preferences"]),
     "author.updated": ("publishing", ["author_id", "username", "display_name", "email", "preferences"]),
@@ -308,8 +308,30 @@ def test_envelope_example_is_valid_and_its_data_too():
     assert env["dataschema"] == EVENT_SCHEMAS[env["type"]]["$id"]
 
 
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
 def test_envelope_allows_null_causation_and_extensions():
-    validator(ENVELOPE).validate(envelope(causationid=None, traceparent="00-abc-def-01"))
+    validator(ENVELOPE).validate(envelope(causationid=None, partitionkey="article/1"))
+
+
+def test_envelope_carries_the_w3c_trace_context_through_json():
+    env = envelope(traceparent=TRACEPARENT, tracestate="rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+    round_tripped = json.loads(json.dumps(env))
+    validator(ENVELOPE).validate(round_tripped)
+    assert (round_tripped["traceparent"], round_tripped["tracestate"]) == (env["traceparent"], env["tracestate"])
+
+
+@pytest.mark.parametrize("changes", [
+    {"traceparent": "00-abc-def-01"},
+    {"traceparent": TRACEPARENT.upper()},
+    {"traceparent": TRACEPARENT + "-"},
+    {"traceparent": None},
+    {"tracestate": 1},
+    {"tracestate": "k=" + "v" * 600},
+], ids=lambda c: next(iter(c)) + "=" + repr(next(iter(c.values())))[:20])
+def test_envelope_bad_trace_context_fails(changes):
+    assert list(validator(ENVELOPE).iter_errors(envelope(**changes)))
 
 
 @pytest.mark.parametrize("field", ENVELOPE["required"])

@@ -15,10 +15,13 @@ import amqp
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from config.eventbus.broker import Topology, broker_connect, topology_declare, topology_migrate
 from config.eventbus.outbox import event_build, publish
 from config.eventbus.registry import service_topology
+from config.eventbus.tests.otlp import OtlpSink
 from config.testing import wait_for  # noqa: F401 - re-exported for the tests here
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -189,3 +192,29 @@ def start(process_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[...,
     yield _start
     for process in started:
         process.terminate()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _span_memory() -> InMemorySpanExporter:
+    """Tracing as a service process sets it up (Django and psycopg instrumented), spans kept in memory:
+    every bus test runs traced, so tracing cannot break what they check."""
+    from config.tracing import tracing_setup
+
+    memory = InMemorySpanExporter()
+    tracing_setup(service=settings.SERVICE_NAME, environ={}).add_span_processor(SimpleSpanProcessor(memory))
+    return memory
+
+
+@pytest.fixture
+def spans(_span_memory: InMemorySpanExporter) -> InMemorySpanExporter:
+    """The spans this test's own process finished (`get_finished_spans()`)."""
+    _span_memory.clear()
+    return _span_memory
+
+
+@pytest.fixture
+def otlp(process_env: dict[str, str]) -> Iterator[OtlpSink]:
+    """A collector the processes this test starts export their spans to."""
+    with OtlpSink() as sink:
+        process_env.update(sink.environ())
+        yield sink

@@ -5,5 +5,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("config.eventbus.health")),
+    path("", include("config.metrics")),
     path("admin/", admin.site.urls),
 ]

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand
 
 from config.eventbus.consumer import Consumer
 from config.eventbus.lifecycle import Stopper
-from config.eventbus.registry import database_dsn, event_handlers, service_topology
+from config.eventbus.registry import database_dsn, event_handlers, service_name, service_topology
+from config.tracing import tracing_setup
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--prefetch", type=int, default=settings.EVENTBUS["PREFETCH"])
 
     def handle(self, *args, prefetch: int, **options) -> None:
+        tracing_setup(service=service_name())
         Consumer(
             topology=service_topology(),
             broker_url=settings.EVENTBUS["BROKER_URL"],

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from config.eventbus.lifecycle import Stopper
 from config.eventbus.registry import database_dsn, service_name
 from config.eventbus.relay import Relay
+from config.tracing import tracing_setup
 
 
 class Command(BaseCommand):
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=settings.EVENTBUS["RELAY_POLL_SECONDS"])
 
     def handle(self, *args, batch: int, poll: float, **options) -> None:
+        tracing_setup(service=service_name())
         Relay(
             service=service_name(),
             broker_url=settings.EVENTBUS["BROKER_URL"],

@@ -1,0 +1,150 @@
+"""Trace context on the bus: W3C `traceparent`/`tracestate` ride in the envelope (CloudEvents'
+distributed-tracing extension), so one submission is one trace through outbox, relay, retries,
+replays and every service. Spans follow OpenTelemetry's messaging semantic conventions.
+
+Spans are made through the global tracer provider: without `config.tracing.tracing_setup` (the
+services' unit tests) they are no-ops and envelopes carry no trace context.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.semconv._incubating.attributes import messaging_attributes as messaging
+from opentelemetry.trace import Span, SpanKind
+
+from config.eventbus.contracts import ContractViolation, exchange_of
+from config.eventbus.envelope import Event
+
+TRACE_FIELDS = ("traceparent", "tracestate")
+_tracer = trace.get_tracer("config.eventbus")
+
+
+def _destination(event_type: str) -> str:
+    try:
+        return exchange_of(event_type)
+    except ContractViolation:  # a type without a contract: its span still says what came in
+        return event_type
+
+
+def _attributes(*, event_type: str, event_id: str, correlation_id: str, operation: str, name: str) -> dict[str, Any]:
+    attributes = {
+        messaging.MESSAGING_SYSTEM: messaging.MessagingSystemValues.RABBITMQ.value,
+        messaging.MESSAGING_DESTINATION_NAME: _destination(event_type),
+        messaging.MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY: event_type,
+        messaging.MESSAGING_MESSAGE_ID: event_id,
+        messaging.MESSAGING_MESSAGE_CONVERSATION_ID: correlation_id,
+        messaging.MESSAGING_OPERATION_TYPE: operation,
+        messaging.MESSAGING_OPERATION_NAME: name,
+        "cloudevents.event_id": event_id,
+        "cloudevents.event_type": event_type,
+    }
+    return {key: value for key, value in attributes.items() if value}
+
+
+def trace_context_of(envelope: Mapping[str, Any] | Event | None) -> otel_context.Context:
+    """The trace context an envelope (or event) carries; an empty context when it carries none."""
+    if isinstance(envelope, Event):
+        envelope = {"traceparent": envelope.traceparent, "tracestate": envelope.tracestate}
+    carrier = {key: envelope[key] for key in TRACE_FIELDS if envelope and isinstance(envelope.get(key), str)}
+    return propagate.extract(carrier, context=otel_context.Context())
+
+
+def _inject(span: Span) -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return {key: value for key, value in carrier.items() if key in TRACE_FIELDS}
+
+
+@contextlib.contextmanager
+def message_creating(*, event_type: str, cause: Event | None) -> Iterator[dict[str, str]]:
+    """The creation span of one event as it is written to the outbox; yields the trace fields for its envelope.
+
+    Its parent is the current span (the request, the handling of an event, a Celery task) or, when
+    there is none, the trace of the event being handled: a beat task or a re-sent notification that
+    acts for an earlier event stays in that event's trace.
+    """
+    parent = None if trace.get_current_span().get_span_context().is_valid else trace_context_of(cause)
+    destination = _destination(event_type)
+    with _tracer.start_as_current_span(
+        f"{destination} create", context=parent, kind=SpanKind.PRODUCER,
+        attributes=_attributes(event_type=event_type, event_id="", correlation_id="",
+                               operation=messaging.MessagingOperationTypeValues.CREATE.value, name="create"),
+    ) as span:
+        yield _inject(span)
+
+
+def message_created(event: Event) -> None:
+    """Name the event on its creation span (its id exists only once the envelope is built)."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attributes({messaging.MESSAGING_MESSAGE_ID: event.id, "cloudevents.event_id": event.id,
+                             messaging.MESSAGING_MESSAGE_CONVERSATION_ID: event.correlationid})
+
+
+@contextlib.contextmanager
+def messages_publishing(rows: Sequence[tuple]) -> Iterator[None]:
+    """One PRODUCER span per outbox row the relay puts on the wire, in the trace its envelope names.
+
+    `rows` are the relay's (id, event_id, event_type, correlation_id, body); the body was checked by
+    the relay before, so its envelope decodes.
+    """
+    spans = [
+        _tracer.start_span(
+            f"{_destination(event_type)} publish", context=trace_context_of(json.loads(body)), kind=SpanKind.PRODUCER,
+            attributes=_attributes(event_type=event_type, event_id=event_id, correlation_id=correlation_id,
+                                   operation=messaging.MessagingOperationTypeValues.SEND.value, name="publish"))
+        for _id, event_id, event_type, correlation_id, body in rows
+    ] if _tracer_records() else []
+    try:
+        yield
+    finally:
+        for span in spans:
+            span.end()
+
+
+@contextlib.contextmanager
+def message_processing(envelope: Mapping[str, Any], *, service: str) -> Iterator[Span]:
+    """The CONSUMER span of handling one event, a child of the context in its envelope: handler,
+    database work and the events it emits join the producer's trace, on every retry and replay too."""
+    event_type = str(envelope.get("type", ""))
+    with _tracer.start_as_current_span(
+        f"{_destination(event_type)} process", context=trace_context_of(envelope), kind=SpanKind.CONSUMER,
+        attributes={
+            **_attributes(event_type=event_type, event_id=str(envelope.get("id", "")),
+                          correlation_id=str(envelope.get("correlationid", "")),
+                          operation=messaging.MessagingOperationTypeValues.PROCESS.value, name="process"),
+            messaging.MESSAGING_CONSUMER_GROUP_NAME: service,
+            messaging.MESSAGING_DESTINATION_SUBSCRIPTION_NAME: service,
+        },
+    ) as span:
+        yield span
+
+
+def _tracer_records() -> bool:
+    """Whether spans are recorded at all (a provider is set up): spares the relay decoding bodies for nothing."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
+def trace_fields_of(event: Event | None) -> dict[str, str]:
+    """An event's trace context as plain data, for a row that acts on it later (a moderation case)."""
+    fields = {"traceparent": event.traceparent, "tracestate": event.tracestate} if event else {}
+    return {key: value for key, value in fields.items() if value}
+
+
+@contextlib.contextmanager
+def flow_continuing(fields: Mapping[str, str] | None, *, name: str) -> Iterator[None]:
+    """Continue a flow's trace for work that comes later from elsewhere (a moderator's decision in an
+    HTTP request), so what it publishes stays in the submission's trace; the request is linked."""
+    flow = trace.get_current_span(trace_context_of(fields)).get_span_context()
+    current = trace.get_current_span().get_span_context()
+    if not flow.is_valid or flow.trace_id == current.trace_id:
+        yield
+        return
+    links = [trace.Link(current)] if current.is_valid else []
+    with _tracer.start_as_current_span(name, context=trace_context_of(fields), links=links):
+        yield

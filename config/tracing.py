@@ -1,0 +1,100 @@
+"""OpenTelemetry for one process: `tracing_setup(service=...)` from each entry point (wsgi, Celery,
+relay, consume), once per process.
+
+Spans are always made and their context always carried (the envelope's traceparent); they leave
+the process only when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) names a collector,
+over OTLP http/protobuf. The other OTEL_* variables (headers, timeouts, batch delays) work as documented.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import SpanKind
+
+log = logging.getLogger("config.tracing")
+ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+_provider: TracerProvider | None = None
+
+
+def span_exporter(environ: Mapping[str, str]) -> SpanExporter | None:
+    """The OTLP exporter when a collector is configured; None (nothing leaves the process) otherwise."""
+    if not any(environ.get(name) for name in ENDPOINT_VARIABLES):
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()  # reads the endpoint, headers and timeout from OTEL_EXPORTER_OTLP_*
+
+
+def tracer_provider(*, service: str, environ: Mapping[str, str]) -> TracerProvider:
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+    if (exporter := span_exporter(environ)) is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def tracing_setup(*, service: str, environ: Mapping[str, str] | None = None) -> TracerProvider:
+    """Install the tracer provider and instrument Django and psycopg; later calls change nothing.
+
+    Idempotent because entry points overlap (a Celery worker both imports config.celery and
+    forks children) and the global provider can be set only once per process.
+    """
+    global _provider
+    if _provider is None:
+        _provider = tracer_provider(service=service, environ=os.environ if environ is None else environ)
+        trace.set_tracer_provider(_provider)
+        _instrument()
+        log.debug("tracing set up for %s", service)
+    return _provider
+
+
+def _instrument() -> None:
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+
+    for instrumentor in (DjangoInstrumentor(), PsycopgInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+
+
+# --- Celery: a task runs in the trace of whoever enqueued it -----------------------------------
+
+
+def celery_tracing_connect() -> None:
+    """Carry the trace context in task headers and run each task in a CONSUMER span of that trace,
+    so what a task publishes (notification.sent after the send) stays in the submission's trace."""
+    from celery import signals
+
+    signals.before_task_publish.connect(_inject_headers, weak=False)
+    signals.task_prerun.connect(_task_started, weak=False)
+    signals.task_postrun.connect(_task_finished, weak=False)
+
+
+def _inject_headers(headers: dict | None = None, **_: object) -> None:
+    if headers is not None:
+        propagate.inject(headers)
+
+
+def _task_started(task_id: str, task, **_: object) -> None:
+    carrier = {key: value for key in ("traceparent", "tracestate")
+               if isinstance(value := getattr(task.request, key, None), str)}
+    span = trace.get_tracer("config.celery").start_span(
+        f"run/{task.name}", context=propagate.extract(carrier), kind=SpanKind.CONSUMER,
+        attributes={"celery.task_name": task.name, "messaging.message.id": task_id})
+    token = otel_context.attach(trace.set_span_in_context(span))
+    task.request._tracing = (span, token)
+
+
+def _task_finished(task, state: str | None = None, **_: object) -> None:
+    span, token = getattr(task.request, "_tracing", (None, None))
+    if span is None:
+        return
+    span.set_attribute("celery.state", state or "")
+    span.end()
+    otel_context.detach(token)
