@@ -9,7 +9,8 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer stays cached until requirements.txt changes.
+# Dependencies first: this layer stays cached until requirements.txt changes. Only what the services
+# run: the test, benchmark and browser-test tools (requirements-dev.txt) never enter the image.
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 

@@ -128,11 +128,17 @@ class Article:
         self.status = data["status"]
 
     def get(self) -> dict:
+        self._fetch()
+        self._status_told()
+        return self.data
+
+    def _fetch(self) -> None:
         self.data = ok("GET", f"{PUBLISHING}/api/articles/{self.id}/", token=self.token)
+
+    def _status_told(self) -> None:
         if self.data["status"] != self.status:
             self.status = self.data["status"]
-            say(f"{self._clock()}  the article is now {self.status}: {self.data['stands']}")
-        return self.data
+            say(f"{self._clock()}  the article: {self.data['stands']}")
 
     def timeline(self) -> list[dict]:
         entries, url = [], f"{PUBLISHING}/api/articles/{self.id}/timeline/"
@@ -147,16 +153,23 @@ class Article:
 
     def poll(self) -> list[dict]:
         """The timeline, printing each entry not printed before (entries arrive from four services)."""
+        # The article before its timeline: every event behind the state read is then on the timeline read,
+        # and is printed before the state it led to.
+        self._fetch()
         entries = self.timeline()
         for entry in entries:
             if entry not in self.seen:
                 self.seen.append(entry)
                 say(f"{self._clock()}  {entry['service']:<15} {entry['type']:<28} {entry['summary']}")
-        self.get()
+        self._status_told()
         return entries
 
     def wait(self, what: str, done: Callable[[list[dict]], bool]) -> list[dict]:
-        return wait_for(lambda: (lambda entries: entries if done(entries) else None)(self.poll()), what=what)
+        try:
+            return wait_for(lambda: (lambda entries: entries if done(entries) else None)(self.poll()), what=what)
+        except StepMissing as exc:
+            seen = ", ".join(entry["type"] for entry in self.seen) or "nothing"
+            raise StepMissing(f"{exc} (the timeline has: {seen}; the article is {self.status})") from None
 
     def print_timeline(self) -> None:
         print(f"   timeline of “{self.data['title']}” (GET /api/articles/{self.id}/timeline/):", flush=True)
@@ -188,21 +201,31 @@ def write(token: str, title: str, body: str, tags: list[str]) -> Article:
 
 
 def submit(article: Article) -> None:
-    ok("POST", f"{PUBLISHING}/api/articles/{article.id}/submit/", token=article.token)
-    say(f"POST /api/articles/{article.id[:8]}…/submit/ → revision {article.get()['revision']} sent to moderation")
+    data = ok("POST", f"{PUBLISHING}/api/articles/{article.id}/submit/", token=article.token)
+    say(f"POST /api/articles/{article.id[:8]}…/submit/ → revision {data['revision']} sent to moderation")
+    article.get()
+
+
+def search_hits(word: str, article: Article) -> list[dict] | None:
+    """The search results for `word` that are `article`; None while the public search throttles us."""
+    status, body = call("GET", f"{SEARCH}/api/search/?{urllib.parse.urlencode({'q': word})}")
+    if status == 429:
+        return None
+    if status >= 400:
+        raise StepMissing(f"search answered {status}: {body}")
+    return [hit for hit in body["results"] if hit["article_id"] == article.id]
 
 
 def searchable(word: str, article: Article) -> dict:
-    def found() -> dict | None:
-        status, body = call("GET", f"{SEARCH}/api/search/?{urllib.parse.urlencode({'q': word})}")
-        if status == 429:  # the public search is throttled: wait and ask again
-            return None
-        hits = [hit for hit in (body or {}).get("results", []) if hit["article_id"] == article.id]
-        return hits[0] if hits else None
-
-    hit = wait_for(found, what=f"search to find {word!r}", every=2.0)
+    hit = wait_for(lambda: (search_hits(word, article) or [None])[0], what=f"search to find {word!r}", every=2.0)
     say(f"GET {SEARCH}/api/search/?q={word} → found “{hit['title']}” at {hit['url']}")
     return hit
+
+
+def not_searchable(word: str, article: Article) -> None:
+    wait_for(lambda: search_hits(word, article) == [], what=f"search to stop finding “{article.data['title']}”",
+             every=2.0)
+    say(f"GET {SEARCH}/api/search/?q={word} → “{article.data['title']}” is not found any more")
 
 
 # --- the stories ----------------------------------------------------------------------------------
@@ -298,6 +321,7 @@ def taken_down(author: str, moderator: str, word: str) -> None:
     article.wait("the article offline, out of search and its author told",
                  lambda entries: "search.removed" in types_after(entries, "article.unpublished")
                  and any(t.startswith("notification.") for t in types_after(entries, "moderation.takedown")))
+    not_searchable(word, article)
     ending(4, f"taken down by a moderator: the article is {article.status} and out of search.", article)
 
 

@@ -26,3 +26,11 @@ def _tracing_setup(**_: object) -> None:
     from django.conf import settings
 
     tracing_setup(service=settings.SERVICE_NAME)
+
+
+@signals.task_postrun.connect(weak=False)
+def _task_count(sender=None, state: str | None = None, **_: object) -> None:
+    """celery_tasks_total (config/eventbus/metrics.py), in whichever process ran the task."""
+    from config.eventbus.metrics import task_finished  # needs Django's settings, loaded by then
+
+    task_finished(task=getattr(sender, "name", "unknown"), state=state)

@@ -16,6 +16,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import SpanKind
 
 log = logging.getLogger("config.tracing")
@@ -32,8 +33,24 @@ def span_exporter(environ: Mapping[str, str]) -> SpanExporter | None:
     return OTLPSpanExporter()  # reads the endpoint, headers and timeout from OTEL_EXPORTER_OTLP_*
 
 
+class OrphanQueriesDropped(Sampler):
+    """Root sampler: every trace starts with a request, an event, a task; a database query outside them
+    (the relay's claims every second, housekeeping) would be a trace of its own and is not recorded."""
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
+                      trace_state=None) -> SamplingResult:
+        if kind == SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+
+    def get_description(self) -> str:
+        return "OrphanQueriesDropped"
+
+
 def tracer_provider(*, service: str, environ: Mapping[str, str]) -> TracerProvider:
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+    # OTEL_TRACES_SAMPLER, when set, is the SDK's to read (sampler=None); ours keeps every flow whole.
+    sampler = None if environ.get("OTEL_TRACES_SAMPLER") else ParentBased(root=OrphanQueriesDropped())
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}), sampler=sampler)
     if (exporter := span_exporter(environ)) is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider

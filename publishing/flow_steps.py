@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC
 
+from django.db.models import QuerySet
+
 from publishing.author_timeline import author_summary
-from publishing.flow_view import Step, flow_svg
+from publishing.flow_view import MAX_STEPS, Step, flow_svg
 from publishing.models import TimelineEntry
+from publishing.services.flows import STUCK
 
 
 def _thread(entry: TimelineEntry) -> str:
@@ -19,7 +22,7 @@ def _thread(entry: TimelineEntry) -> str:
 def _step(entry: TimelineEntry, *, label: str, detail: str) -> Step:
     return Step(key=str(entry.event_id), cause=entry.causation_id or None, time=entry.time, service=entry.source,
                 type=entry.type, label=label, arrived=entry.recorded_at, thread=_thread(entry),
-                failed=entry.type == "notification.failed", detail=detail)
+                failed=entry.type == "notification.failed", overdue=entry.type == STUCK, detail=detail)
 
 
 def editor_steps(entries: Iterable[TimelineEntry]) -> list[Step]:
@@ -44,9 +47,17 @@ def author_steps(entries: Iterable[TimelineEntry]) -> list[Step]:
     return steps
 
 
-def editor_flow_svg(entries: Iterable[TimelineEntry], *, heading: str) -> str:
-    return flow_svg(editor_steps(entries), heading=heading)
+def _latest(entries: QuerySet[TimelineEntry]) -> tuple[list[TimelineEntry], int]:
+    """The last MAX_STEPS entries by time, and how many there are: a long timeline is not read whole."""
+    latest = list(entries.order_by("-time", "-id")[:MAX_STEPS])[::-1]
+    return latest, entries.count() if len(latest) == MAX_STEPS else len(latest)
 
 
-def author_flow_svg(entries: Iterable[TimelineEntry], *, heading: str) -> str:
-    return flow_svg(author_steps(entries), heading=heading)
+def editor_flow_svg(entries: QuerySet[TimelineEntry], *, heading: str) -> str:
+    latest, total = _latest(entries)
+    return flow_svg(editor_steps(latest), heading=heading, total=total)
+
+
+def author_flow_svg(entries: QuerySet[TimelineEntry], *, heading: str) -> str:
+    latest, total = _latest(entries)
+    return flow_svg(author_steps(latest), heading=heading, total=total)

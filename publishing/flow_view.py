@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
@@ -25,7 +25,7 @@ LABEL_CHARS = 38
 # A row's three lines of text run from 13 px above its dot to 27 px below: arrows cross between the rows.
 BELOW_TEXT, ABOVE_TEXT = 30, 16
 LEGEND_HEIGHT = 30
-INK, MUTED, FAILED, REPEATED, LATE = "#1f2933", "#616e7c", "#c62828", "#b35c00", "#8a4baf"
+INK, MUTED, FAILED, REPEATED, LATE, OVERDUE = "#1f2933", "#616e7c", "#c62828", "#b35c00", "#8a4baf", "#e09f00"
 LANE_COLOURS = {"publishing": "#1565c0", "moderation": "#2e7d32", "notifications": "#6a1b9a",
                 "search_indexer": "#00838f"}
 # Characters XML 1.0 does not allow: one in the text would make the whole SVG document unreadable.
@@ -45,6 +45,7 @@ class Step:
     arrived: datetime | None = None  # when publishing recorded it
     thread: str = ""  # steps of one thread are tries at one thing (a notification): later ones are repeats
     failed: bool = False
+    overdue: bool = False  # publishing's note that the step after this one's cause is overdue (a stuck flow)
     detail: str = ""  # the tooltip
 
 
@@ -97,27 +98,29 @@ def _lane_x(service: str) -> float:
 
 def _place(steps: Sequence[Step], late_after: float) -> list[_Placed]:
     placed: list[_Placed] = []
-    by_key: dict[str, _Placed] = {}
     seen: dict[str, int] = {}
     for row, step in enumerate(steps):
         repeat = 1
         if step.thread:
             repeat = seen[step.thread] = seen.get(step.thread, 0) + 1
         lag = (step.arrived - step.time).total_seconds() if step.arrived else 0.0
-        item = _Placed(step=step, row=row, x=_lane_x(step.service), y=TOP + 24 + row * ROW,
-                       cause=by_key.get(step.cause) if step.cause else None, repeat=repeat,
-                       late=lag if lag > late_after else None,
-                       date_changed=bool(placed) and placed[-1].step.time.astimezone(UTC).date() != step.time.astimezone(UTC).date())
-        by_key.setdefault(step.key, item)
-        placed.append(item)
-    return placed
+        day = step.time.astimezone(UTC).date()
+        placed.append(_Placed(step=step, row=row, x=_lane_x(step.service), y=TOP + 24 + row * ROW, cause=None,
+                              repeat=repeat, late=lag if lag > late_after else None,
+                              date_changed=bool(placed) and placed[-1].step.time.astimezone(UTC).date() != day))
+    # Causes are looked up once every step has its place: with clocks apart, an effect may sort before its cause.
+    by_key: dict[str, _Placed] = {}
+    for item in placed:
+        by_key.setdefault(item.step.key, item)
+    return [replace(item, cause=by_key.get(item.step.cause)) if item.step.cause else item for item in placed]
 
 
 def _took(item: _Placed) -> str:
     """The time from the cause to this step."""
     if item.cause is None:
         return ""
-    return f"+{duration((item.step.time - item.cause.step.time).total_seconds())}"
+    seconds = (item.step.time - item.cause.step.time).total_seconds()
+    return duration(seconds) if seconds < 0 else f"+{duration(seconds)}"
 
 
 def _flags(item: _Placed) -> list[tuple[str, str]]:
@@ -127,6 +130,8 @@ def _flags(item: _Placed) -> list[tuple[str, str]]:
         flags.append(("cause not on this timeline", MUTED))
     if step.failed:
         flags.append(("failed", FAILED))
+    if step.overdue:
+        flags.append(("stuck: the next step is overdue", OVERDUE))
     if item.repeat > 1:
         flags.append((f"repeat {item.repeat}", REPEATED))
     if item.late is not None:
@@ -142,9 +147,10 @@ def _arrow(item: _Placed) -> str:
         # Caused by something this timeline does not hold (another article's event, or older than shown).
         return (f'<path d="M{item.x:.0f} {item.y - ABOVE_TEXT - 8:.0f} L{item.x:.0f} {item.y - DOT - 2:.0f}" '
                 f'stroke="{MUTED}" stroke-dasharray="2 2" fill="none" marker-end="url(#flow-arrow)"/>')
-    colour = FAILED if item.step.failed else (REPEATED if item.repeat > 1 else INK)
+    colour = FAILED if item.step.failed else OVERDUE if item.step.overdue else REPEATED if item.repeat > 1 else INK
     marker = "flow-arrow-failed" if item.step.failed else "flow-arrow"
-    dashes = ' stroke-dasharray="5 3"' if item.step.failed or item.repeat > 1 or item.late is not None else ""
+    unusual = item.step.failed or item.step.overdue or item.repeat > 1 or item.late is not None
+    dashes = ' stroke-dasharray="5 3"' if unusual else ""
     x1, y1, x2, y2 = cause.x, cause.y, item.x, item.y
     if x1 == x2:  # within one lane: bow out to the left so the arrow does not run over the dots between
         bow = 22 + 4 * min(item.row - cause.row, 8)
@@ -166,6 +172,9 @@ def _dot(item: _Placed) -> str:
         return (f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{DOT + 1}" fill="#fff" stroke="{FAILED}" stroke-width="2"/>'
                 f'<path d="M{x - 3:.0f} {y - 3:.0f} L{x + 3:.0f} {y + 3:.0f} M{x + 3:.0f} {y - 3:.0f} '
                 f'L{x - 3:.0f} {y + 3:.0f}" stroke="{FAILED}" stroke-width="2"/>')
+    if step.overdue:  # a warning sign: this is publishing's note, not an event off the bus
+        return (f'<path d="M{x:.0f} {y - 8:.0f} L{x + 8:.0f} {y + 6:.0f} L{x - 8:.0f} {y + 6:.0f} z" fill="{OVERDUE}"/>'
+                f'<path d="M{x:.0f} {y - 3:.0f} L{x:.0f} {y + 1:.0f}" stroke="#fff" stroke-width="2"/>')
     ring = ""
     if item.repeat > 1 or item.late is not None:
         ring = (f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{DOT + 4}" fill="none" '
@@ -227,31 +236,37 @@ def _frame(width: int, height: int, heading: str, rows: int) -> list[str]:
 
 
 def _legend(y: float) -> str:
-    x, parts = LEFT + 16, []
+    x, parts = LEFT + 8, []
     keys = [
         (f'<circle cx="{{x}}" cy="{{y}}" r="{DOT + 1}" fill="#fff" stroke="{FAILED}" stroke-width="2"/>',
          "a notification that failed"),
         (f'<circle cx="{{x}}" cy="{{y}}" r="{DOT + 3}" fill="none" stroke="{REPEATED}" stroke-width="1.5"/>',
          "a repeat of an earlier one"),
         (f'<circle cx="{{x}}" cy="{{y}}" r="{DOT + 3}" fill="none" stroke="{LATE}" stroke-width="1.5"/>',
-         "arrived late: retried or replayed"),
+         "arrived late (retry or replay)"),
+        (f'<path d="M{{x}} {{top}} L{{right}} {{bottom}} L{{left}} {{bottom}} z" fill="{OVERDUE}"/>',
+         "stuck: the next step is overdue"),
         (f'<line x1="{{left}}" y1="{{y}}" x2="{{right}}" y2="{{y}}" stroke="{MUTED}" stroke-dasharray="1 3"/>',
          "a new flow starts"),
     ]
     for symbol, meaning in keys:
-        parts.append(symbol.format(x=x, y=round(y), left=x - 10, right=x + 10))
+        parts.append(symbol.format(x=x, y=round(y), left=x - 8, right=x + 8, top=round(y) - 8, bottom=round(y) + 6))
         parts.append(f'<text x="{x + 16}" y="{y + 4:.0f}" fill="{MUTED}" font-size="11">{meaning}</text>')
-        x += 240
+        x += 205
     parts.append(f'<text x="8" y="{y + 4:.0f}" fill="{MUTED}" font-size="11">key</text>')
     return "".join(parts)
 
 
 def flow_svg(steps: Sequence[Step], *, heading: str = "Flow", late_after: float = LATE_AFTER_SECONDS,
-             limit: int = MAX_STEPS) -> str:
-    """The steps, in the order given (the timeline's: by time), as one SVG document."""
+             limit: int = MAX_STEPS, total: int | None = None) -> str:
+    """The steps, in the order given (the timeline's: by time), as one SVG document.
+
+    `total`: how many steps there are in all, when the caller passes only the latest ones.
+    """
     shown = list(steps)[-limit:] if limit else list(steps)
-    if len(shown) < len(steps):
-        heading = f"{heading} (the last {len(shown)} of {len(steps)} events)"
+    total = max(total or 0, len(steps))
+    if len(shown) < total:
+        heading = f"{heading} (the last {len(shown)} of {total} events)"
     elif shown:
         total = (shown[-1].time - shown[0].time).total_seconds()
         heading = f"{heading}: {len(shown)} events over {duration(total)}"

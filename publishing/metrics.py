@@ -31,5 +31,5 @@ class FlowsStuck:
         yield family
 
 
-# Every collector `GET /metrics` reads; a new gauge of publishing's (e.g. flows_stuck{step}) is appended here.
+# Every collector `GET /metrics` reads; a new gauge of publishing's is appended here.
 COLLECTORS: list = [ArticlesByStatus(), FlowsStuck()]

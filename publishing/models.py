@@ -175,10 +175,10 @@ class FlowStep(models.Model):
     """
 
     class Step(models.TextChoices):
-        DECISION = "decision", "moderation's decision"
-        LIVE = "live", "article.published"
-        INDEXED = "indexed", "search.indexed"
-        NOTIFIED = "notified", "the author's notification"
+        DECISION = "decision", "decision (moderation)"
+        LIVE = "live", "live (article.published)"
+        INDEXED = "indexed", "indexed (search.indexed)"
+        NOTIFIED = "notified", "notified (the author's notification)"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flow_steps")
     revision = models.PositiveIntegerField()

@@ -31,11 +31,13 @@ SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Publishing API", "VERS
                         "COMPONENT_SPLIT_PATCH": False}
 
 # Beat wakes the scheduler every minute; the task publishes what is due and logs what is late.
-# It also resumes snapshot runs whose chunk task was lost (a worker crashed, the broker refused it).
+# It also resumes snapshot runs whose chunk task was lost (a worker crashed, the broker refused it), and
+# every FLOW_SWEEP_SECONDS flags the flows newly stuck (publishing.services.flows) on their timelines.
 CELERY_BEAT_SCHEDULE = {
     "publish-due-articles": {"task": "publishing.publish_due_articles", "schedule": 60.0},
     "resume-snapshot-runs": {"task": "publishing.resume_snapshot_runs", "schedule": 60.0},
-    "flag-stuck-flows": {"task": "publishing.flag_stuck_flows", "schedule": env.float("FLOW_SWEEP_SECONDS", default=10.0)},
+    "flag-stuck-flows": {"task": "publishing.flag_stuck_flows",
+                         "schedule": env.float("FLOW_SWEEP_SECONDS", default=10.0)},
 }
 # The flow watch (publishing.services.flows): how long each step may take after the event that makes it due.
 # A decision's clock stops once moderation queues the article for a person: that queue is moderation's SLA.

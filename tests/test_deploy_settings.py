@@ -116,7 +116,8 @@ def test_secure_turns_on_hsts_secure_cookies_and_the_https_redirect(tmp_path):
     assert found["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600
     assert found["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is found["SECURE_HSTS_PRELOAD"] is True
     assert found["SECURE_SSL_REDIRECT"] is found["SESSION_COOKIE_SECURE"] is found["CSRF_COOKIE_SECURE"] is True
-    assert found["SECURE_REDIRECT_EXEMPT"] == ["^healthz$"], "the healthchecks call /healthz over plain HTTP"
+    assert found["SECURE_REDIRECT_EXEMPT"] == ["^healthz$", "^metrics$"], \
+        "the healthchecks call /healthz, and Prometheus /metrics, over plain HTTP"
     # Without a trusted proxy, X-Forwarded-Proto is anyone's to send: it does not make a request secure.
     assert found["SECURE_PROXY_SSL_HEADER"] is None
     assert {name: found[name] for name in ALWAYS} == ALWAYS

@@ -822,3 +822,14 @@ def test_the_alert_rules_are_there_and_name_documented_metrics():
         for metric in re.findall(r"\b((?:eventbus|publishing|moderation|search|notifications|flows)_[a-z_]+)", rule["expr"]):
             base = re.sub(r"_(bucket|count|sum)$", "", metric)
             assert f"`{base}" in readme, f"{name} uses {metric}, which the README's Metrics section does not list"
+
+
+def test_the_image_carries_gunicorns_hooks_where_the_webs_start():
+    """gunicorn reads ./gunicorn.conf.py (child_exit drops a dead worker's metrics) from WORKDIR."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    workdir = re.findall(r"^WORKDIR (\S+)", dockerfile, re.M)[-1]
+    copied = [line.split()[1:-1] for line in dockerfile.splitlines() if line.startswith("COPY ")]
+    assert any("gunicorn.conf.py" in sources for sources in copied) and workdir == "/app"
+    for name, (_service, process, spec) in long_running().items():
+        if process == "web":
+            assert spec["command"][0] == "gunicorn" and "-c" not in spec["command"], name

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from config.eventbus.broker import Topology
 
@@ -116,7 +117,7 @@ def test_nothing_in_the_repository_points_outside_it():
 
 def documented_metrics() -> list[str]:
     section = OPERATIONS.read_text().split("## Metrics", 1)[1].split("\n## ", 1)[0]
-    return sorted(set(re.findall(r"`((?:eventbus|publishing|moderation|search|notifications|flows)_[a-z_]+)", section)))
+    return sorted(set(re.findall(r"`((?:eventbus|publishing|moderation|search|notifications|flows|celery)_[a-z_]+)", section)))
 
 
 def test_the_operations_doc_covers_the_metrics_the_issue_names():
@@ -135,9 +136,14 @@ def test_every_metric_in_the_operations_doc_is_defined_in_the_code(metric):
     assert any(f'"{metric}"' in path.read_text() for path in sources), f"no service defines {metric}"
 
 
-def alert_names() -> list[str]:
-    import yaml
+def test_every_metric_of_the_readme_says_what_to_do_in_the_operations_doc():
+    table = README.read_text().split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.M))
+    assert listed, "the README has no metrics table"
+    assert listed <= set(documented_metrics()), f"docs/operations.md lacks {sorted(listed - set(documented_metrics()))}"
 
+
+def alert_names() -> list[str]:
     groups = yaml.safe_load((ROOT / "docker" / "prometheus" / "alerts.yml").read_text())["groups"]
     return sorted(rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule)
 

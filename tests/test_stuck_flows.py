@@ -29,7 +29,8 @@ def _request(url: str, *, method: str = "GET", data: dict | None = None, token: 
 
 
 def _token(site: str, username: str) -> str:
-    return _request(f"{site}/api/auth/token/", method="POST", data={"username": username, "password": PASSWORD})[1]["token"]
+    login = {"username": username, "password": PASSWORD}
+    return _request(f"{site}/api/auth/token/", method="POST", data=login)[1]["token"]
 
 
 @pytest.fixture
@@ -57,12 +58,13 @@ def test_a_flow_never_indexed_is_listed_as_stuck_until_search_catches_up(quick_w
     queue = moderation.run_all()
     notifications.run_all()
 
-    publishing.manage("create_author", "ada", "--email", "ada@example.com", env={"AUTHOR_PASSWORD": PASSWORD})
-    publishing.manage("createsuperuser", "--noinput", "--username", "ed", "--email", "ed@example.com",
+    # Names no other cross-service test uses: they share these databases for the session.
+    publishing.manage("create_author", "iris", "--email", "iris@example.com", env={"AUTHOR_PASSWORD": PASSWORD})
+    publishing.manage("createsuperuser", "--noinput", "--username", "watcher", "--email", "watcher@example.com",
                       env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD})
-    moderation.manage("create_moderator", "max", "--email", "max@example.com", env={"MODERATOR_PASSWORD": PASSWORD})
-    moderator = moderation.manage("create_api_token", "max").split()[1]
-    author, editor = _token(site, "ada"), _token(site, "ed")
+    moderation.manage("create_moderator", "otto", "--email", "otto@example.com", env={"MODERATOR_PASSWORD": PASSWORD})
+    moderator = moderation.manage("create_api_token", "otto").split()[1]
+    author, editor = _token(site, "iris"), _token(site, "watcher")
 
     _, article = _request(f"{site}/api/articles/", method="POST", token=author, data={
         "title": "Rain gardens for clay soil", "summary": "Where the water goes when it cannot sink in.",

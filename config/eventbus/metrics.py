@@ -75,6 +75,14 @@ deadletters = Counter(
     "eventbus_deadletters_total", "Messages the consumer moved to <service>.dead, by reason (poison, forged, failed).",
     ["reason"])
 
+# Not the bus's, but here so that every process's metrics are made after the ValueClass above is chosen.
+tasks_finished = Counter("celery_tasks_total", "Celery tasks finished, by task and state.", ["task", "state"])
+
+
+def task_finished(*, task: str, state: str | None) -> None:
+    """Celery's task_postrun (config/celery.py): one count per run, in the worker that ran it."""
+    tasks_finished.labels(task, state or "UNKNOWN").inc()
+
 
 def type_label(event_type: str | None) -> str:
     """A label only for the types the contracts know: a forged or broken message picks no label values."""

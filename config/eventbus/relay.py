@@ -36,8 +36,8 @@ from config.eventbus.envelope import UndecodableMessage, envelope_decode
 from config.eventbus.housekeeping import OUTBOX_PRUNE, Housekeeper, Sweep
 from config.eventbus.identities import broker_user
 from config.eventbus.lifecycle import Backoff, Stopper
-from config.eventbus.tracing import messages_publishing
 from config.eventbus.metrics import window_settled
+from config.eventbus.tracing import messages_publishing
 
 log = logging.getLogger("eventbus.relay")
 

@@ -3,7 +3,8 @@ distributed-tracing extension), so one submission is one trace through outbox, r
 replays and every service. Spans follow OpenTelemetry's messaging semantic conventions.
 
 Spans are made through the global tracer provider: without `config.tracing.tracing_setup` (the
-services' unit tests) they are no-ops and envelopes carry no trace context.
+services' unit tests) nothing is recorded, and an event carries only the context it inherited from
+the event being handled (none in a new flow).
 """
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """One decision on a case: status, audit entry and event, in the caller's transaction."""
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +71,7 @@ def case_record_decision(*, case: Case, status: str, actor: Actor, reasons: list
             data |= {"decided_by": actor.to_dict(), "decided_at": iso(now)}
         if note:
             data["note"] = note
-        with contextlib.nullcontext():
+        with flow_continuing(case.trace_context, name="moderation decide"):
             publish(event_type, subject=f"article/{case.article_id}", data=data,
                     correlation_id=str(case.correlation_id))
     return case

@@ -48,18 +48,19 @@ class DrawingSchema(AutoSchema):
         return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
 
-@extend_schema(
-    operation_id="articles_timeline_svg",
-    responses={200: OpenApiResponse(OpenApiTypes.STR, description="An SVG document."), **READ_ERRORS},
-    description="The article's timeline drawn as a sequence across the four services: one lane per service, "
-                "an arrow from each event to the one it caused with the time in between, failed and repeated "
-                "notifications and late arrivals (retries, replays) marked. It shows what the JSON timeline "
-                "shows an author, and no ids.")
 class ArticleTimelineSvgApi(APIView):
-    renderer_classes = [SvgRenderer, JSONRenderer]
+    # Only the drawing is negotiated (so the schema has no `format` to choose); errors are JSON all the same.
+    renderer_classes = [SvgRenderer]
     content_negotiation_class = DrawingFirst
     schema = DrawingSchema()
 
+    @extend_schema(
+        operation_id="articles_timeline_svg",
+        responses={200: OpenApiResponse(OpenApiTypes.STR, description="An SVG document."), **READ_ERRORS},
+        description="The article's timeline drawn as a sequence across the four services: one lane per service, "
+                    "an arrow from each event to the one it caused with the time in between, failed and repeated "
+                    "notifications and late arrivals (retries, replays) marked. It shows what the JSON timeline "
+                    "shows an author, and no ids.")
     def get(self, request: Request, pk: str) -> Response:
         article = _visible(request, pk)
         return Response(author_flow_svg(timeline_for(article=article), heading=f"Flow of {article.title}"))

@@ -51,7 +51,7 @@ class StuckFlowOutputSerializer(serializers.ModelSerializer):
 class StuckFlowsApi(generics.ListAPIView):
     serializer_class = StuckFlowOutputSerializer
     permission_classes = [IsAdminUser]
-
+    filterset_class = StuckFlowFilter
 
     def get_queryset(self):
         return flow_steps_stuck()

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('revision', models.PositiveIntegerField()),
-                ('step', models.CharField(choices=[('decision', "moderation's decision"), ('live', 'article.published'), ('indexed', 'search.indexed'), ('notified', "the author's notification")], max_length=20)),
+                ('step', models.CharField(choices=[('decision', 'decision (moderation)'), ('live', 'live (article.published)'), ('indexed', 'indexed (search.indexed)'), ('notified', "notified (the author's notification)")], max_length=20)),
                 ('cause_event_id', models.UUIDField(help_text='The event that made this step due; a notification names it.')),
                 ('cause_type', models.CharField(max_length=100)),
                 ('cause_time', models.DateTimeField()),

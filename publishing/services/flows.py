@@ -22,6 +22,15 @@ from publishing.models import Article, FlowStep, TimelineEntry, UnpublishReason
 Step = FlowStep.Step
 DECISIONS = ("moderation.approved", "moderation.rejected", "moderation.review_requested")
 NOTICES = ("notification.sent", "notification.failed")
+# The events that can make a step due (_made_due); the others only meet steps.
+CAUSES = ("article.submitted", "moderation.approved", "article.published", "moderation.rejected", "article.unpublished")
+# What meets each step: one of these events about the step's revision (a notice: naming the step's cause).
+FOLLOWING = {
+    Step.DECISION: DECISIONS,
+    Step.LIVE: ("article.published",),
+    Step.INDEXED: ("search.indexed",),
+    Step.NOTIFIED: NOTICES,
+}
 # Not an event of the catalog: publishing's own note on the timeline that a step is overdue.
 STUCK = "flow.stuck"
 # The event each step waits for, in words an editor searches the timeline for.
@@ -43,7 +52,7 @@ def _allowed(key: str) -> timedelta:
 def _author_wants_email(preferences: Any, event_type: str) -> bool:
     """The author.registered preferences, read as notifications reads them (notifications/preferences.py):
     a missing key or anything but an explicit false means yes. An author who opted out is owed nothing."""
-    email = (preferences or {}).get("email", True) if isinstance(preferences, dict) else True
+    email = preferences.get("email", True) if isinstance(preferences, dict) else True
     if isinstance(email, dict):
         return email.get(event_type, True) is not False
     return email is not False
@@ -84,39 +93,33 @@ def _made_due(entry: TimelineEntry, article: Article) -> list[Due]:
     return []
 
 
-def _meeting(step: str, *, revision: int, cause_event_id: Any) -> Q:
-    """The timeline entries that meet a step."""
-    if step == Step.DECISION:
-        return Q(type__in=DECISIONS, revision=revision)
-    if step == Step.LIVE:
-        return Q(type="article.published", revision=revision)
-    if step == Step.INDEXED:
-        return Q(type="search.indexed", revision=revision)
+def _meeting(step: FlowStep) -> Q:
+    """The timeline entries that meet `step`."""
+    following = Q(type__in=FOLLOWING[step.step])
+    if step.step != Step.NOTIFIED:
+        return following & Q(revision=step.revision)
     # Moderators are emailed only on review_requested, which owes no notice, and a webhook is a
     # subscriber's: an email answering one of these causes is the author's.
-    return Q(type__in=NOTICES, data__channel="email", data__event_id=str(cause_event_id))
+    return following & Q(data__channel="email", data__event_id=str(step.cause_event_id))
 
 
 def _steps_met_by(entry: TimelineEntry) -> Q | None:
-    """The open steps `entry` meets, or None when it meets none."""
-    if entry.type in DECISIONS:
-        return Q(step=Step.DECISION, revision=entry.revision)
-    if entry.type == "article.published":
-        return Q(step=Step.LIVE, revision=entry.revision)
-    if entry.type == "search.indexed":
-        return Q(step=Step.INDEXED, revision=entry.revision)
-    if entry.type in NOTICES and entry.data.get("channel") == "email" and entry.data.get("event_id"):
-        try:
-            return Q(step=Step.NOTIFIED, cause_event_id=uuid.UUID(str(entry.data["event_id"])))
-        except ValueError:
-            return None
-    return None
+    """The open steps `entry` meets (the same rule as _meeting, read the other way), or None."""
+    step = next((step for step, types in FOLLOWING.items() if entry.type in types), None)
+    if step is None:
+        return None
+    if step != Step.NOTIFIED:
+        return Q(step=step, revision=entry.revision)
+    if entry.data.get("channel") != "email":
+        return None
+    try:
+        return Q(step=step, cause_event_id=uuid.UUID(str(entry.data.get("event_id"))))
+    except ValueError:
+        return None
 
 
 def _first_meeting(step: FlowStep) -> TimelineEntry | None:
-    return (TimelineEntry.objects.filter(article_id=step.article_id)
-            .filter(_meeting(step.step, revision=step.revision, cause_event_id=step.cause_event_id))
-            .order_by("time", "id").first())
+    return TimelineEntry.objects.filter(_meeting(step), article_id=step.article_id).order_by("time", "id").first()
 
 
 def _meet(step: FlowStep, entry: TimelineEntry) -> None:
@@ -133,6 +136,8 @@ def flow_observe(*, entry: TimelineEntry) -> list[FlowStep]:
     if (met := _steps_met_by(entry)) is not None:
         FlowStep.objects.filter(article_id=entry.article_id, met_at__isnull=True).filter(met).update(
             met_at=entry.time, met_by_type=entry.type)
+    if entry.type not in CAUSES:
+        return []
     article = Article.objects.select_related("author").get(pk=entry.article_id)
     opened = []
     for due in _made_due(entry, article):

@@ -102,18 +102,20 @@ def notice_raw(event_type: str, article: Article, *, cause_id: str, channel: str
     return event_raw(event_type, **data)
 
 
-SOURCES = {"article": "publishing", **PRODUCERS}
+SOURCES = {"article": "publishing", "flow": "publishing", **PRODUCERS}
 
 
 def timeline_entry(article: Article, event_type: str, *, cause: TimelineEntry | None = None, at: float = 0.0,
-                   arrived_after: float = 0.5, revision: int = 1, summary: str = "", **data: Any) -> TimelineEntry:
+                   arrived_after: float = 0.5, revision: int | None = 1, summary: str = "",
+                   **data: Any) -> TimelineEntry:
     """A timeline entry `at` seconds after the article was created, caused by `cause`, recorded by publishing
     `arrived_after` seconds after it happened (a late arrival: one that was retried or replayed)."""
     time = article.created_at + timedelta(seconds=at)
     entry = TimelineEntry.objects.create(
         article=article, event_id=uuid.uuid4(), time=time, source=SOURCES[event_type.split(".")[0]], type=event_type,
         revision=revision, correlation_id=article.correlation_id or str(uuid.uuid4()),
-        causation_id=str(cause.event_id) if cause else "", summary=summary, data={"revision": revision, **data})
+        causation_id=str(cause.event_id) if cause else "", summary=summary,
+        data={**({"revision": revision} if revision is not None else {}), **data})
     TimelineEntry.objects.filter(pk=entry.pk).update(recorded_at=time + timedelta(seconds=arrived_after))
     entry.refresh_from_db()
     return entry

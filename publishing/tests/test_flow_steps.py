@@ -11,7 +11,8 @@ from django.contrib.auth.models import Permission
 
 from publishing.flow_steps import author_steps, editor_steps
 from publishing.models import Article, TimelineEntry
-from publishing.tests.factories import UserFactory
+from publishing.services.flows import STUCK
+from publishing.tests.factories import UserFactory, timeline_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -21,21 +22,6 @@ SECRETS = [MODERATOR_ID, "mia-the-moderator", "0.8731", "connection refused by 1
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
-def _entry(article: Article, type_: str, *, cause: TimelineEntry | None = None, at: float = 0.0,
-           recorded_after: float = 0.5, data: dict | None = None, summary: str = "") -> TimelineEntry:
-    start = article.created_at
-    entry = TimelineEntry.objects.create(
-        article=article, event_id=uuid.uuid4(), time=start + timedelta(seconds=at), type=type_,
-        source={"article": "publishing", "moderation": "moderation", "notification": "notifications",
-                "search": "search_indexer"}[type_.split(".")[0]],
-        revision=1, correlation_id=article.correlation_id or str(uuid.uuid4()),
-        causation_id=str(cause.event_id) if cause else "", summary=summary, data={"revision": 1, **(data or {})})
-    # recorded_at is set on insert; a late arrival is one recorded long after it happened.
-    TimelineEntry.objects.filter(pk=entry.pk).update(recorded_at=entry.time + timedelta(seconds=recorded_after))
-    entry.refresh_from_db()
-    return entry
-
-
 @pytest.fixture
 def flowed(article: Article) -> Article:
     """A flow that went wrong on the way: the webhook failed and was resent, search.indexed came by a replay."""
@@ -43,20 +29,19 @@ def flowed(article: Article) -> Article:
     article.correlation_id = str(uuid.uuid4())
     article.save()
     moderator = {"kind": "moderator", "id": MODERATOR_ID, "name": "mia-the-moderator"}
-    submitted = _entry(article, "article.submitted", data={"title": article.title})
-    approved = _entry(article, "moderation.approved", cause=submitted, at=0.4,
-                      summary="by mia-the-moderator: fine (score 0.8731)",
-                      data={"decided_by": moderator, "score": 0.8731, "note": "internal note for moderators",
-                            "reasons": [{"code": "ok", "message": "Fine by us."}]})
-    published = _entry(article, "article.published", cause=approved, at=1.5, data={"url": "/articles/composting/"})
-    _entry(article, "search.indexed", cause=published, at=2.0, recorded_after=600)
+    submitted = timeline_entry(article, "article.submitted", title=article.title)
+    approved = timeline_entry(article, "moderation.approved", cause=submitted, at=0.4,
+                              summary="by mia-the-moderator: fine (score 0.8731)", decided_by=moderator, score=0.8731,
+                              note="internal note for moderators", reasons=[{"code": "ok", "message": "Fine by us."}])
+    published = timeline_entry(article, "article.published", cause=approved, at=1.5, url="/articles/composting/")
+    timeline_entry(article, "search.indexed", cause=published, at=2.0, arrived_after=600)
     notification = str(uuid.uuid4())
-    _entry(article, "notification.failed", cause=published, at=40, summary="webhook to https://hooks.subscriber.example "
-           "connection refused by 10.0.0.7", data={"notification_id": notification, "channel": "webhook",
-                                                   "recipient": "https://hooks.subscriber.example",
-                                                   "error": "connection refused by 10.0.0.7"})
-    _entry(article, "notification.sent", cause=published, at=3640, summary="email to a***@example.com",
-           data={"notification_id": notification, "channel": "webhook", "recipient": "a***@example.com"})
+    timeline_entry(article, "notification.failed", cause=published, at=40,
+                   summary="webhook to https://hooks.subscriber.example connection refused by 10.0.0.7",
+                   notification_id=notification, channel="webhook", recipient="https://hooks.subscriber.example",
+                   error="connection refused by 10.0.0.7")
+    timeline_entry(article, "notification.sent", cause=published, at=3640, summary="email to a***@example.com",
+                   notification_id=notification, channel="webhook", recipient="a***@example.com")
     return article
 
 
@@ -74,6 +59,13 @@ def test_the_steps_join_each_effect_to_its_cause_and_mark_what_went_wrong(flowed
     # One delivery, announced twice: the steps share a thread, so the second is drawn as a repeat.
     assert by_type["notification.failed"].thread == by_type["notification.sent"].thread != ""
     assert by_type["search.indexed"].arrived - by_type["search.indexed"].time == timedelta(seconds=600)
+
+
+def test_a_stuck_flow_note_is_drawn_as_overdue(flowed) -> None:
+    published = TimelineEntry.objects.get(article=flowed, type="article.published")
+    timeline_entry(flowed, STUCK, cause=published, at=65, summary="stuck: indexed overdue", step="indexed")
+    steps = editor_steps(TimelineEntry.objects.filter(article=flowed).order_by("time"))
+    assert [s.type for s in steps if s.overdue] == [STUCK]
 
 
 def test_the_authors_steps_carry_only_the_allow_listed_summary(flowed) -> None:
@@ -163,3 +155,11 @@ def test_an_article_with_no_events_yet_says_so(client, article) -> None:
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     response = client.get(f"/admin/publishing/article/{article.pk}/change/")
     assert "Nothing has happened yet." in response.content.decode()
+
+
+def test_a_long_timeline_is_drawn_from_its_latest_entries(as_user, flowed, monkeypatch) -> None:
+    monkeypatch.setattr("publishing.flow_steps.MAX_STEPS", 3)
+    svg = as_user(flowed.author.user).get(f"/api/articles/{flowed.pk}/timeline.svg").content.decode()
+    assert "(the last 3 of 6 events)" in svg
+    text = "".join(ET.fromstring(svg).itertext())
+    assert "search.indexed" in text and "article.submitted" not in text

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from publishing.flow_view import LANES, LEFT, Step, duration, flow_svg
+from publishing.flow_view import FAILED, LANES, LEFT, OVERDUE, Step, duration, flow_svg
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -119,7 +119,8 @@ def test_a_failed_notification_is_red_with_a_failed_arrow() -> None:
     svg = flow_svg([*HAPPY, step("e6", "notifications", "notification.failed", cause="e3", at=30, failed=True,
                                  thread="n1")])
     failed = messages(svg)[-1]
-    assert "failed" in text_of(failed)
+    assert [t.text for t in failed.iter("{http://www.w3.org/2000/svg}tspan") if t.get("fill") == FAILED] == ["failed"]
+    assert failed.find("svg:circle", NS).get("stroke") == FAILED
     assert arrows(svg)[-1].get("marker-end") == "url(#flow-arrow-failed)"
     assert arrows(svg)[-1].get("stroke-dasharray")
 
@@ -177,3 +178,25 @@ def test_a_long_timeline_shows_its_latest_steps_and_says_so() -> None:
 
 def test_an_empty_timeline_says_so() -> None:
     assert "Nothing has happened yet." in flow_svg([])
+
+
+def test_an_effect_stamped_before_its_cause_still_gets_its_arrow() -> None:
+    # The producers' clocks differ: moderation's decision carries a time just before the submission's.
+    svg = flow_svg([step("d", "moderation", "moderation.approved", cause="s", at=0.0),
+                    step("s", "publishing", "article.submitted", at=0.2)])
+    assert len(arrows(svg)) == 1
+    assert "moderation.approved −200 ms (clocks differ)" in text_of(messages(svg)[0])
+
+
+def test_a_stuck_flow_note_is_a_warning_with_its_own_flag_and_arrow() -> None:
+    svg = flow_svg([*HAPPY[:3], step("stuck", "publishing", "flow.stuck", cause="e3", at=62, overdue=True,
+                                     label="indexed overdue since 12:01:01")])
+    note = messages(svg)[-1]
+    assert note.find("svg:circle", NS) is None  # a triangle, not an event's dot
+    assert [t.text for t in note.iter("{http://www.w3.org/2000/svg}tspan") if t.get("fill") == OVERDUE] == [
+        "stuck: the next step is overdue"]
+    assert arrows(svg)[-1].get("stroke") == OVERDUE
+
+
+def test_the_heading_counts_what_the_caller_left_out() -> None:
+    assert "(the last 5 of 40 events)" in flow_svg(HAPPY, heading="Flow", total=40)

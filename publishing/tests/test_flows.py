@@ -3,6 +3,9 @@ in time, late or before its cause, and beat flags what is overdue on the timelin
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,7 +15,13 @@ from django.utils import timezone
 
 from publishing.models import Article, Author, FlowStep, TimelineEntry
 from publishing.selectors import flow_steps_overdue, flow_steps_stuck
-from publishing.services import article_reschedule, article_submit, article_withdraw, articles_publish_due, flows_flag_overdue
+from publishing.services import (
+    article_reschedule,
+    article_submit,
+    article_withdraw,
+    articles_publish_due,
+    flows_flag_overdue,
+)
 from publishing.tasks import flag_stuck_flows
 from publishing.tests.factories import ArticleFactory, article_in, indexed_raw, moderation_raw, notice_raw
 
@@ -132,7 +141,8 @@ def test_the_following_event_in_time_meets_the_step(author, apply, step, cause, 
 
 
 @pytest.mark.parametrize(("step", "cause", "cause_type", "allowed", "follow"), CASES)
-def test_an_overdue_step_is_flagged_once_on_the_timeline(author, apply, step, cause, cause_type, allowed, follow) -> None:
+def test_an_overdue_step_is_flagged_once_on_the_timeline(author, apply, step, cause, cause_type, allowed,
+                                                         follow) -> None:
     article = cause(author, apply)
     owed = _step(article, step)
     assert not _flagged(owed, now=owed.due_at - SECOND)
@@ -247,6 +257,17 @@ def test_beat_runs_the_sweep_often() -> None:
     assert entry["schedule"] <= 15
 
 
+def test_the_flow_watch_takes_its_times_from_the_environment() -> None:
+    script = ("import json, publishing.settings as s; "
+              "print(json.dumps([s.PUBLISHING_FLOWS, s.CELERY_BEAT_SCHEDULE['flag-stuck-flows']['schedule']]))")
+    env = {**os.environ, "FLOW_DECISION_SECONDS": "7", "FLOW_LIVE_SECONDS": "8", "FLOW_INDEXED_SECONDS": "3",
+           "FLOW_NOTIFIED_SECONDS": "9", "FLOW_SWEEP_SECONDS": "1.5"}
+    found = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    flows, sweep = json.loads(found.stdout.strip().splitlines()[-1])
+    assert flows == {"DECISION_SECONDS": 7, "LIVE_SECONDS": 8, "INDEXED_SECONDS": 3, "NOTIFIED_SECONDS": 9}
+    assert sweep == 1.5
+
+
 def test_the_task_flags_what_is_overdue_now(author, apply, settings) -> None:
     settings.PUBLISHING_FLOWS = {**settings.PUBLISHING_FLOWS, "DECISION_SECONDS": -1}
     _submitted(author, apply)
@@ -259,3 +280,13 @@ def test_metrics_count_stuck_steps_by_step(author, apply, settings, client) -> N
     _published(author, apply)
     scraped = client.get("/metrics").content.decode()
     assert 'flows_stuck{step="indexed"} 1.0' in scraped and 'flows_stuck{step="decision"} 0.0' in scraped
+
+
+def test_the_author_sees_the_stuck_note_on_their_timeline_without_internals(author, apply, as_user) -> None:
+    article = _published(author, apply)
+    owed = _step(article, "indexed")
+    flows_flag_overdue(now=owed.due_at + SECOND)
+    entries = as_user(author.user).get(f"/api/articles/{article.pk}/timeline/").json()["results"]
+    [note] = [entry for entry in entries if entry["type"] == "flow.stuck"]
+    assert set(note["data"]) == {"revision", "step", "due_at"} and note["data"]["step"] == "indexed"
+    assert note["summary"].startswith("revision 1 is taking longer than it should: indexed was due at ")

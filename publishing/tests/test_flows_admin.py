@@ -32,6 +32,7 @@ def stuck_and_fine(author, apply, settings):
     ("?state=stuck&step=decision", [], ["Never indexed", "Just submitted"]),
     ("?state=waiting&step=decision", ["Just submitted"], ["Never indexed"]),
     ("?state=met&step=live", ["Never indexed"], ["Just submitted"]),
+    ("?state=met&step=decision", ["Never indexed"], ["Just submitted"]),
     ("?step=decision", ["Never indexed", "Just submitted"], []),
 ])
 def test_the_list_of_flow_steps_filters_by_state_and_step(admin_client, stuck_and_fine, query, shown, hidden) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 
 from config.testing import metrics_scrape
-from publishing.models import ArticleStatus
-from publishing.tests.factories import article_in
+from publishing.models import Article, ArticleStatus
+from publishing.services import article_submit, article_withdraw
+from publishing.tasks import publish_due_articles
+from publishing.tests.factories import article_in, moderation_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -27,3 +29,22 @@ def test_the_bus_gauges_are_there_too(client) -> None:
 
     assert scraped[("eventbus_outbox_pending", ())] == 0
     assert ("eventbus_queue_messages", (("queue", "publishing.dead"),)) in scraped
+
+
+def test_celery_tasks_are_counted_by_task_and_state(client, eager) -> None:
+    sample = ("celery_tasks_total", (("state", "SUCCESS"), ("task", "publishing.publish_due_articles")))
+    before = metrics_scrape(client).get(sample, 0)
+    publish_due_articles.delay()
+
+    assert metrics_scrape(client)[sample] == before + 1
+
+
+def test_a_verdict_on_an_older_revision_is_applied_as_stale(article, apply) -> None:
+    # Counted as eventbus_events_handled_total{outcome="stale"} by the consumer (config/eventbus/metrics.py).
+    article_submit(article=article)
+    verdict = moderation_raw("moderation.approved", Article.objects.get(pk=article.pk), revision=1)
+    article_withdraw(article=article)
+    article_submit(article=article)
+
+    assert apply(verdict).stale is True
+    assert apply(moderation_raw("moderation.approved", Article.objects.get(pk=article.pk), revision=2)).stale is False

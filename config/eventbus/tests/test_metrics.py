@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 
 from config.eventbus.inbox import message_apply
-from config.eventbus.metrics import COLLECTORS, QueueCollector, handled_outcome
+from config.eventbus.metrics import COLLECTORS, QueueCollector, handled_outcome, process_dead, process_identifier
 from config.eventbus.models import OutboxMessage
 from config.eventbus.outbox import publish
 from config.eventbus.tests.conftest import envelope_bytes, publish_submitted, queue_depth, raw_publish, wait_for
@@ -199,3 +199,14 @@ def test_the_consumer_counts_each_outcome(start, channel, topology, scrape, mult
         assert scraped[("eventbus_deadletters_total", (("reason", reason),))] == 1
     assert scraped[("eventbus_handler_duration_seconds_count", SUBMITTED)] == 3 + topology.max_attempts
     assert scraped[("eventbus_event_lag_seconds_count", SUBMITTED)] == 3
+
+
+def test_a_dead_gunicorn_workers_live_gauges_are_dropped(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    mine, other = (tmp_path / f"gauge_livesum_{process_identifier(pid)}.db" for pid in (4242, 4343))
+    mine.touch()
+    other.touch()
+
+    process_dead(4242)
+
+    assert not mine.exists() and other.exists()
