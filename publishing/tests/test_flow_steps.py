@@ -116,7 +116,9 @@ def test_another_authors_or_an_anonymous_request_gets_a_json_error(api, as_user,
 
 def test_the_schema_documents_the_drawing_as_svg_and_its_errors_as_json(api) -> None:
     schema = api.get("/api/schema/?format=json").json()
-    responses = schema["paths"]["/api/articles/{id}/timeline.svg"]["get"]["responses"]
+    operation = schema["paths"]["/api/articles/{id}/timeline.svg"]["get"]
+    assert [p["name"] for p in operation["parameters"]] == ["id"]  # no `format` that would change nothing
+    responses = operation["responses"]
     assert list(responses["200"]["content"]) == ["image/svg+xml"]
     assert {code: list(answer["content"]) for code, answer in responses.items() if code != "200"} == {
         code: ["application/json"] for code in responses if code != "200"}
