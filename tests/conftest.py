@@ -5,11 +5,13 @@ same machine is left alone.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,17 @@ DB_HOST = os.environ.get("DATABASE_HOST_URL", "postgres://postgres@127.0.0.1:543
 BROKER_URL = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/platform_test")
 # Two runs at once on one machine (say, two branches) each set their own prefix and BROKER_URL vhost.
 DATABASE_PREFIX = os.environ.get("E2E_DATABASE_PREFIX", "e2e_")
+
+
+def request_json(url: str, *, method: str = "GET", data: dict | None = None,
+                 token: str | None = None) -> tuple[int, dict]:
+    """One call to a service's JSON API as a client makes it: (status, body); an HTTP error raises."""
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read() or b"null")
 
 
 def free_port() -> int:

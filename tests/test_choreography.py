@@ -5,20 +5,11 @@ article's timeline in publishing shows all of it, from all four exchanges, under
 """
 from __future__ import annotations
 
-import json
 import urllib.parse
 import urllib.request
 
+from tests.conftest import request_json as _request
 from tests.conftest import wait_for
-
-
-def _request(url: str, *, method: str = "GET", data: dict | None = None, token: str | None = None) -> tuple[int, dict]:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Token {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, json.loads(response.read() or b"null")
 
 
 def test_an_article_goes_through_every_service_and_its_timeline_shows_it(platform) -> None:

@@ -5,7 +5,6 @@ timeline; once search_indexer starts and catches up, the flow is no longer stuck
 """
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -13,19 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import request_json as _request
 from tests.conftest import wait_for
 
 INDEXED_SECONDS = 3
 PASSWORD = "correct-horse-42"
-
-
-def _request(url: str, *, method: str = "GET", data: dict | None = None, token: str | None = None) -> tuple[int, dict]:
-    body = json.dumps(data).encode() if data is not None else None
-    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Token {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, json.loads(response.read() or b"null")
 
 
 def _token(site: str, username: str) -> str:

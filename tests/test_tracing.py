@@ -13,7 +13,7 @@ import pytest
 from config.eventbus.broker import broker_connect
 from config.eventbus.tests.otlp import OtlpSink
 from tests.conftest import BROKER_URL, SERVICES, wait_for
-from tests.test_choreography import _request
+from tests.conftest import request_json as _request
 
 OBSERVER = "e2e.trace.observer"
 WANTED = {"article.submitted", "moderation.review_requested", "moderation.approved", "article.published",

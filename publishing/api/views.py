@@ -34,7 +34,6 @@ from publishing.services import (
     article_withdraw,
 )
 
-
 # Documented so clients (and schemathesis) know every answer an operation can give.
 READ_ERRORS = {401: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {**READ_ERRORS, 400: OpenApiResponse(FIELD_ERRORS, description="field errors: {field: [messages]}"),

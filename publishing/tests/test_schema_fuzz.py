@@ -12,7 +12,6 @@ from config.testing import fuzzable_schema
 from publishing.tests.factories import ArticleFactory, AuthorFactory
 from publishing.wsgi import application
 
-
 schema = fuzzable_schema(application)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from config.testing import assert_admin_lists_take_nul, assert_admin_pages_take_nul
+
 pytestmark = pytest.mark.django_db
 
 NUL = "\x00"
