@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,11 @@ def test_the_committed_asyncapi_document_is_current(service: str) -> None:
     result = subprocess.run([sys.executable, "manage.py", "asyncapi", "--check"], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_asyncapi_prints_the_committed_document() -> None:
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "notifications.settings"}
+    result = subprocess.run([sys.executable, "manage.py", "asyncapi", "--stdout"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads((ROOT / "notifications" / "asyncapi.json").read_text())

@@ -15,13 +15,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--check", action="store_true", help="fail if the committed document is out of date")
-        parser.add_argument("--stdout", action="store_true", help="print instead of writing the file")
+        # dest is not "stdout": call_command passes stdout= (the stream) under that name.
+        parser.add_argument("--stdout", dest="print_only", action="store_true", help="print instead of writing the file")
 
-    def handle(self, *args, check: bool, stdout: bool, **options) -> None:
+    def handle(self, *args, check: bool, print_only: bool, **options) -> None:
         topology = service_topology()
         document = asyncapi_json(topology)
         path = Path(settings.BASE_DIR) / topology.service / "asyncapi.json"
-        if stdout:
+        if print_only:
             self.stdout.write(document, ending="")
         elif check:
             if not path.exists() or path.read_text() != document:
