@@ -87,3 +87,10 @@ bench-rules: install-dev
 demo: install
 	@test -f var/run.env || { echo "make demo: no var/run.env yet: start \`make run\` first"; exit 1; }
 	@set -a && . var/run.env && set +a && $(PY) bin/demo.py
+
+# With `make run` going: submissions at fixed rates through the HTTP API, timed to every service's events,
+# with CPU per article by process kind (BENCH_ARGS="--rates 10,20,50 --seconds 60"; bench/e2e_bench.py).
+.PHONY: bench-e2e
+bench-e2e: install-dev
+	@test -f var/run.env || { echo "make bench-e2e: no var/run.env yet: start \`make run\` first"; exit 1; }
+	@set -a && . var/run.env && set +a && $(PY) -m bench.e2e_bench $(BENCH_ARGS)
