@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from config.testing import fuzzable_schema
 from search_indexer.wsgi import application
@@ -15,7 +16,11 @@ schema = fuzzable_schema(application)
 
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: every run (and CI) sends the same examples; `schemathesis run` explores fresh ones.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_api_does_what_its_schema_says(case) -> None:
     cache.clear()  # the throttles would otherwise turn later examples into 429s
-    case.call_and_validate()
+    # Every parameter here is query text: schemathesis's "invalid" numbers and nulls for them arrive as
+    # valid text (`tag=3`, `from=`), so its negative-data check reports valid requests as accepted
+    # invalid ones. What must be refused is refused in test_hostile_input.py, asserted one by one.
+    case.call_and_validate(excluded_checks=[negative_data_rejection])
