@@ -13,6 +13,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 import amqp
 import psycopg
@@ -70,18 +71,27 @@ class WrongIdentity(RuntimeError):
     """The relay would send as a broker user consumers do not trust for this service's events."""
 
 
-def row_problem(service: str, event_id: str, event_type: str, body: str) -> str | None:
-    """Why an outbox row cannot go out as it is (it is parked with this reason), or None."""
+def row_checked(service: str, event_id: str, event_type: str, body: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The row's envelope, decoded once for both the checks and the publish span; or None and why the
+    row cannot go out as it is (it is parked with this reason)."""
     try:
         if producer_of(event_type) != service:
-            return f"{service} does not produce {event_type}"
+            return None, f"{service} does not produce {event_type}"
         doc = envelope_decode(body)
         envelope_validate(doc)
     except (ContractViolation, UndecodableMessage) as exc:
-        return f"{type(exc).__name__}: {exc}"[:2000]
+        return None, f"{type(exc).__name__}: {exc}"[:2000]
     if doc["id"] != event_id or doc["type"] != event_type:
-        return f"the body is event {doc['id']} of type {doc['type']}, the row says {event_id} of type {event_type}"
-    return None
+        return None, f"the body is event {doc['id']} of type {doc['type']}, the row says {event_id} of type {event_type}"
+    return doc, None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Rows claimed for one window, with their envelopes (what the publish spans continue)."""
+
+    rows: list[tuple]
+    envelopes: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -227,7 +237,8 @@ class Relay:
         in_flight: InFlight | None = None
         try:
             while True:
-                rows = claiming.result()
+                claimed = claiming.result()
+                rows = claimed.rows
                 if in_flight is not None:
                     self.publisher.wait(in_flight.window)
                 if not rows:
@@ -236,7 +247,7 @@ class Relay:
                     return self.sent_total - before
                 following = self.work[1] if current is self.work[0] else self.work[0]
                 claiming = self._db_thread.submit(self._settle_then_claim, in_flight, following)
-                with messages_publishing(rows):
+                with messages_publishing(rows, claimed.envelopes):
                     in_flight = InFlight(current, rows, self.publisher.publish(
                         [OutgoingMessage(event_id, kind, corr, body) for _id, event_id, kind, corr, body in rows]))
                 current = following
@@ -244,29 +255,30 @@ class Relay:
             wait([claiming])  # the database thread must be done with the connections before they close
             raise
 
-    def _claim(self, conn: psycopg.Connection) -> list[tuple]:
+    def _claim(self, conn: psycopg.Connection) -> Claimed:
         """Claim due rows and park, in the same transaction, those that cannot go out as they are."""
         while not self.stopper.stopping:
             rows = conn.execute(CLAIM, [self.batch_size]).fetchall()
             if not rows:
                 conn.rollback()
-                return []
-            sendable = []
+                return Claimed([], [])
+            sendable, envelopes = [], []
             for row in rows:
                 row_id, event_id, event_type, _corr, body = row
-                problem = row_problem(self.service, event_id, event_type, body)
-                if problem is None:
+                doc, problem = row_checked(self.service, event_id, event_type, body)
+                if doc is not None:
                     sendable.append(row)
+                    envelopes.append(doc)
                 else:
                     log.error("parked outbox row %s (%s id=%s): %s", row_id, event_type, event_id, problem)
                     conn.execute(PARK, [problem, row_id])
                     self.parked_total += 1
             if sendable:
-                return sendable
+                return Claimed(sendable, envelopes)
             conn.commit()  # a window of parked rows only: keep them parked and claim on
-        return []
+        return Claimed([], [])
 
-    def _settle_then_claim(self, settled: InFlight | None, conn: psycopg.Connection) -> list[tuple]:
+    def _settle_then_claim(self, settled: InFlight | None, conn: psycopg.Connection) -> Claimed:
         if settled is not None:
             self._settle(settled)
         return self._claim(conn)

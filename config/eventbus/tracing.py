@@ -9,7 +9,6 @@ the event being handled (none in a new flow).
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -88,18 +87,18 @@ def message_created(event: Event) -> None:
 
 
 @contextlib.contextmanager
-def messages_publishing(rows: Sequence[tuple]) -> Iterator[None]:
+def messages_publishing(rows: Sequence[tuple], envelopes: Sequence[Mapping[str, Any]]) -> Iterator[None]:
     """One PRODUCER span per outbox row the relay puts on the wire, in the trace its envelope names.
 
-    `rows` are the relay's (id, event_id, event_type, correlation_id, body); the body was checked by
-    the relay before, so its envelope decodes.
+    `rows` are the relay's (id, event_id, event_type, correlation_id, body), `envelopes` their bodies as
+    the relay decoded them to check them.
     """
     spans = [
         _tracer.start_span(
-            f"{_destination(event_type)} publish", context=trace_context_of(json.loads(body)), kind=SpanKind.PRODUCER,
+            f"{_destination(event_type)} publish", context=trace_context_of(envelope), kind=SpanKind.PRODUCER,
             attributes=_attributes(event_type=event_type, event_id=event_id, correlation_id=correlation_id,
                                    operation=messaging.MessagingOperationTypeValues.SEND.value, name="publish"))
-        for _id, event_id, event_type, correlation_id, body in rows
+        for (_id, event_id, event_type, correlation_id, _body), envelope in zip(rows, envelopes, strict=True)
     ] if _tracer_records() else []
     try:
         yield
