@@ -39,6 +39,14 @@ def request_json(url: str, *, method: str = "GET", data: dict | None = None,
         return response.status, json.loads(response.read() or b"null")
 
 
+def moderator_approves(queue: str, *, token: str, article_id: str) -> None:
+    """A moderator waits for the article's item in the review queue, claims it and approves it."""
+    item = wait_for(lambda: next((i for i in request_json(f"{queue}/api/queue/", token=token)[1]["results"]
+                                  if i["article_id"] == article_id), None), what="the item in the review queue")
+    request_json(f"{queue}/api/queue/{item['id']}/claim/", method="POST", token=token)
+    request_json(f"{queue}/api/queue/{item['id']}/approve/", method="POST", token=token, data={})
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import urllib.parse
 import urllib.request
 
+from tests.conftest import moderator_approves, wait_for
 from tests.conftest import request_json as _request
-from tests.conftest import wait_for
 
 
 def test_an_article_goes_through_every_service_and_its_timeline_shows_it(platform) -> None:
@@ -35,10 +35,7 @@ def test_an_article_goes_through_every_service_and_its_timeline_shows_it(platfor
     _request(f"{site}/api/articles/{article['id']}/submit/", method="POST", token=author)
 
     # A brand-new author's first submission goes to a human.
-    item = wait_for(lambda: next((i for i in _request(f"{queue}/api/queue/", token=mia)[1]["results"]
-                                  if i["article_id"] == article["id"]), None), what="the item in the review queue")
-    _request(f"{queue}/api/queue/{item['id']}/claim/", method="POST", token=mia)
-    _request(f"{queue}/api/queue/{item['id']}/approve/", method="POST", token=mia, data={})
+    moderator_approves(queue, token=mia, article_id=article["id"])
 
     def published() -> dict | None:
         current = _request(f"{site}/api/articles/{article['id']}/", token=author)[1]

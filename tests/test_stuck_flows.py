@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import moderator_approves, wait_for
 from tests.conftest import request_json as _request
-from tests.conftest import wait_for
 
 INDEXED_SECONDS = 3
 PASSWORD = "correct-horse-42"
@@ -61,10 +61,7 @@ def test_a_flow_never_indexed_is_listed_as_stuck_until_search_catches_up(quick_w
         "title": "Rain gardens for clay soil", "summary": "Where the water goes when it cannot sink in.",
         "body": "A shallow basin planted with natives slows the runoff from a roof. " * 5, "tags": ["gardening"]})
     _request(f"{site}/api/articles/{article['id']}/submit/", method="POST", token=author)
-    item = wait_for(lambda: next((i for i in _request(f"{queue}/api/queue/", token=moderator)[1]["results"]
-                                  if i["article_id"] == article["id"]), None), what="the item in the review queue")
-    _request(f"{queue}/api/queue/{item['id']}/claim/", method="POST", token=moderator)
-    _request(f"{queue}/api/queue/{item['id']}/approve/", method="POST", token=moderator, data={})
+    moderator_approves(queue, token=moderator, article_id=article["id"])
     wait_for(lambda: _request(f"{site}/api/articles/{article['id']}/", token=author)[1]["status"] == "published",
              what="the article published")
     live_since = time.monotonic()

@@ -12,7 +12,7 @@ import pytest
 
 from config.eventbus.broker import broker_connect
 from config.eventbus.tests.otlp import OtlpSink
-from tests.conftest import BROKER_URL, SERVICES, wait_for
+from tests.conftest import BROKER_URL, SERVICES, moderator_approves, wait_for
 from tests.conftest import request_json as _request
 
 OBSERVER = "e2e.trace.observer"
@@ -67,10 +67,7 @@ def test_one_submission_is_one_trace_across_the_four_services(platform, otlp, ob
     _request(f"{site}/api/articles/{article['id']}/submit/", method="POST", token=author)
 
     # A new author's first article goes to a human: their decision, a later request, continues the trace.
-    item = wait_for(lambda: next((i for i in _request(f"{queue}/api/queue/", token=tom)[1]["results"]
-                                  if i["article_id"] == article["id"]), None), what="the item in the review queue")
-    _request(f"{queue}/api/queue/{item['id']}/claim/", method="POST", token=tom)
-    _request(f"{queue}/api/queue/{item['id']}/approve/", method="POST", token=tom, data={})
+    moderator_approves(queue, token=tom, article_id=article["id"])
 
     seen: dict[str, dict] = {}
 
