@@ -47,11 +47,11 @@ def _live_mark(event: Event) -> bool:
 
 def on_article_published(event: Event) -> None:
     data = event.data
-    article_remember(article_id=data["article_id"], author_id=data["author"]["id"], title=data["title"],
-                     revision=data["revision"], url=data["url"])
+    record = article_remember(article_id=data["article_id"], author_id=data["author"]["id"], title=data["title"],
+                              revision=data["revision"], url=data["url"])
     _live_mark(event)
     if _is_current(event):
-        author_notify(event=event, article_id=data["article_id"], author_id=data["author"]["id"])
+        author_notify(event=event, article_id=data["article_id"], record=record)
 
 
 def on_moderation_rejected(event: Event) -> None:

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import handling, publish
+from config.eventbus.tracing import flow_continuing, trace_fields_of
 from notifications.channels import PermanentFailure, channel_send
 from notifications.models import (
     ArticleRecord,
@@ -72,18 +74,28 @@ def contact_upsert(
     return contact
 
 
-@transaction.atomic
+# One statement instead of a locked read and a write: the row is written only by a revision at least as new.
+_ARTICLE_UPSERT = """
+INSERT INTO notifications_articlerecord (article_id, author_id, title, revision, url, updated_at)
+VALUES (%s, %s, %s, %s, %s, now())
+ON CONFLICT (article_id) DO UPDATE SET author_id = EXCLUDED.author_id, title = EXCLUDED.title,
+    revision = EXCLUDED.revision, url = COALESCE(NULLIF(EXCLUDED.url, ''), notifications_articlerecord.url),
+    updated_at = EXCLUDED.updated_at
+WHERE EXCLUDED.revision >= notifications_articlerecord.revision
+RETURNING article_id, author_id, title, revision, url, updated_at
+"""
+
+
 def article_remember(*, article_id: str, author_id: str, title: str, revision: int, url: str = "") -> ArticleRecord:
     """Remember who wrote an article (moderation's events do not say); an older revision changes nothing."""
-    record = ArticleRecord.objects.select_for_update().filter(article_id=article_id).first()
-    if record is None:
-        return ArticleRecord.objects.create(
-            article_id=article_id, author_id=author_id, title=title, revision=revision, url=url
-        )
-    if revision >= record.revision:
-        record.author_id, record.title, record.revision = author_id, title, revision
-        record.url = url or record.url
-        record.save()
+    with connection.cursor() as cursor:
+        cursor.execute(_ARTICLE_UPSERT, [article_id, author_id, title, revision, url])
+        row = cursor.fetchone()
+    if row is None:  # an older revision: what is stored stays
+        return article_get(article_id=article_id)
+    record = ArticleRecord(**dict(zip(("article_id", "author_id", "title", "revision", "url", "updated_at"), row,
+                                      strict=True)))
+    record._state.adding = False
     return record
 
 
@@ -94,8 +106,7 @@ def site_url(path: str) -> str:
     return urljoin(settings.NOTIFICATIONS["SITE_URL"].rstrip("/") + "/", path)
 
 
-def _article_context(article_id: str) -> dict[str, Any]:
-    record = article_get(article_id=article_id)
+def _article_context(article_id: str, record: ArticleRecord | None) -> dict[str, Any]:
     return {
         "article_id": article_id,
         "article_title": record.title if record else "",
@@ -104,14 +115,17 @@ def _article_context(article_id: str) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
-def author_notify(*, event: Event, article_id: str, author_id: str | None = None) -> list[Delivery]:
-    """Tell an article's author about an event by email (unless they opted out), and the event's webhooks."""
-    if author_id is None:
-        record = article_get(article_id=article_id)
-        if record is None:
-            raise RecipientUnknown(f"no author known for article {article_id}")
-        author_id = str(record.author_id)
+# No savepoint of their own: the consumer's transaction (and its savepoint per message) holds their writes.
+@transaction.atomic(savepoint=False)
+def author_notify(*, event: Event, article_id: str, record: ArticleRecord | None = None) -> list[Delivery]:
+    """Tell an article's author about an event by email (unless they opted out), and the event's webhooks.
+
+    `record`: the article as the caller has just remembered it, or None to look it up.
+    """
+    record = record or article_get(article_id=article_id)
+    if record is None:
+        raise RecipientUnknown(f"no author known for article {article_id}")
+    author_id = str(record.author_id)
     contact = contact_get(author_id=author_id)
     if contact is None:
         raise RecipientUnknown(f"no contact known for author {author_id}")
@@ -119,48 +133,67 @@ def author_notify(*, event: Event, article_id: str, author_id: str | None = None
     if email_wanted(contact.preferences, event.type):
         name = contact.display_name or contact.username
         recipients.append(Recipient(key=f"author:{author_id}", address=contact.email, name=name))
-    return deliveries_create(event=event, article_id=article_id, recipients=recipients)
+    return deliveries_create(event=event, article_id=article_id, recipients=recipients, record=record)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def moderators_notify(*, event: Event, article_id: str) -> list[Delivery]:
     """Tell every active moderator, and the event's webhooks, that an item waits for review."""
     recipients = [Recipient(key=f"moderator:{m.pk}", address=m.email, name=m.name) for m in moderators_active()]
     return deliveries_create(event=event, article_id=article_id, recipients=recipients)
 
 
-def deliveries_create(*, event: Event, article_id: str | None, recipients: list[Recipient]) -> list[Delivery]:
+def deliveries_create(*, event: Event, article_id: str | None, recipients: list[Recipient],
+                      record: ArticleRecord | None = None) -> list[Delivery]:
     """One delivery per recipient and channel, sent once the caller's transaction commits.
 
     The unique constraint, not the inbox alone, makes an event that arrives twice owe nothing more.
     """
-    context = {**(_article_context(article_id) if article_id else {}),
+    if article_id and record is None:
+        record = article_get(article_id=article_id)
+    context = {**(_article_context(article_id, record) if article_id else {}),
                "queue_url": settings.NOTIFICATIONS["MODERATION_QUEUE_URL"]}
-    common = {"event_type": event.type, "correlation_id": event.correlationid, "article_id": article_id,
-              "event": event.to_dict(), "next_attempt_at": timezone.now()}
-    created = []
-    for recipient in recipients:
-        delivery, new = Delivery.objects.get_or_create(
-            event_id=event.id, recipient=recipient.key, channel=Channel.EMAIL,
-            defaults={**common, "address": recipient.address,
-                      "context": {**context, "recipient_name": recipient.name}},
-        )
-        created += [delivery] if new else []
-    for subscription in subscriptions_for(event_type=event.type):
-        delivery, new = Delivery.objects.get_or_create(
-            event_id=event.id, recipient=f"webhook:{subscription.pk}", channel=Channel.WEBHOOK,
-            defaults={**common, "address": subscription.url, "webhook": subscription, "context": context},
-        )
-        created += [delivery] if new else []
+    common = {"event_id": event.id, "event_type": event.type, "correlation_id": event.correlationid,
+              "article_id": article_id, "event": event.to_dict(), "next_attempt_at": timezone.now()}
+    owed = [Delivery(**common, recipient=recipient.key, channel=Channel.EMAIL, address=recipient.address,
+                     context={**context, "recipient_name": recipient.name}) for recipient in recipients]
+    owed += [Delivery(**common, recipient=f"webhook:{subscription.pk}", channel=Channel.WEBHOOK,
+                      address=subscription.url, webhook=subscription, context=context)
+             for subscription in subscriptions_for(event_type=event.type)]
+    created = _inserted(owed)
     for delivery in created:
-        delivery_schedule(delivery=delivery)
+        delivery_schedule(delivery=delivery, inline=True)
     return created
+
+
+def _inserted(deliveries: list[Delivery]) -> list[Delivery]:
+    """Insert every delivery in one statement; the ones the unique constraint refuses (owed already) are left
+    out of what it returns. A get_or_create per delivery took four statements (two of them savepoints)."""
+    if not deliveries:
+        return []
+    fields = Delivery._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [field.get_db_prep_save(field.pre_save(delivery, add=True), connection)
+              for delivery in deliveries for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Delivery._meta.db_table} ({columns}) VALUES {', '.join([row] * len(deliveries))} "
+                       "ON CONFLICT DO NOTHING RETURNING id", params)
+        new = {pk for (pk,) in cursor.fetchall()}
+    for delivery in deliveries:
+        delivery._state.adding, delivery._state.db = False, connection.alias
+    return [delivery for delivery in deliveries if delivery.pk in new]
 
 
 ENQUEUE_RETRY = {"max_retries": 12, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 5}
 
 
-def delivery_schedule(*, delivery: Delivery, countdown: int = 0) -> None:
+def delivery_schedule(*, delivery: Delivery, countdown: int = 0, inline: bool = False) -> None:
+    """Send after the caller's transaction commits: through Celery, or (`inline`, for the channels of
+    NOTIFICATIONS["INLINE_CHANNELS"]) in this process at once, saving the task's hop."""
+    if inline and delivery.channel in settings.NOTIFICATIONS["INLINE_CHANNELS"] and time.monotonic() >= _inline_paused_until:
+        transaction.on_commit(lambda: delivery_send_inline(delivery=delivery), robust=True)
+        return
     from notifications.tasks import delivery_send  # tasks call services: import here to avoid the cycle
 
     def enqueue() -> None:
@@ -173,6 +206,33 @@ def delivery_schedule(*, delivery: Delivery, countdown: int = 0) -> None:
 
 
 # --- sending ----------------------------------------------------------------------------------
+
+# After an inline attempt that failed or was slow, the next deliveries go through Celery for a while: a mail
+# server that is down or slow must not hold up the consumer, whose path the inline attempts are on.
+_inline_paused_until = 0.0
+
+
+def delivery_send_inline(*, delivery: Delivery) -> Attempt | None:
+    """The first attempt right after the delivery's commit, as the Celery task would make it; a retry, or an
+    attempt the database did not let finish, goes to Celery with the same back-off."""
+    global _inline_paused_until
+    options = settings.NOTIFICATIONS
+    started = time.monotonic()
+    try:
+        # In the trace of the event being notified, as the task would run (the consumer may commit later).
+        with flow_continuing(trace_fields_of(Event.from_dict(delivery.event)), name="notifications deliver"):
+            attempt = delivery_attempt(delivery=delivery)
+    except Exception:
+        logger.exception("inline delivery %s failed; handing it to Celery", delivery.pk)
+        _inline_paused_until = time.monotonic() + options["INLINE_PAUSE_SECONDS"]
+        delivery_schedule(delivery=delivery)
+        return None
+    if attempt.retry_in is not None or time.monotonic() - started > options["INLINE_SLOW_SECONDS"]:
+        _inline_paused_until = time.monotonic() + options["INLINE_PAUSE_SECONDS"]
+    if attempt.retry_in is not None:
+        delivery_schedule(delivery=delivery, countdown=attempt.retry_in)
+    return attempt
+
 
 
 def delivery_attempt(*, delivery: Delivery) -> Attempt:
@@ -194,17 +254,21 @@ def delivery_attempt(*, delivery: Delivery) -> Attempt:
             return _attempt_failed(delivery, exc, permanent=isinstance(exc, PermanentFailure))
         delivery.status, delivery.sent_at, delivery.address = DeliveryStatus.SENT, timezone.now(), address
         delivery.last_error, delivery.next_attempt_at = "", None
-        delivery.save()
+        delivery.save(update_fields=_ATTEMPT_FIELDS)
         _announce(delivery, "notification.sent", {"sent_at": _iso(delivery.sent_at), "error": None})
         logger.info("sent %s %s to %s", delivery.channel, delivery.event_type, mask(delivery.address))
         return Attempt(DeliveryStatus.SENT)
+
+
+# What an attempt changes: the event and context (the bulk of the row) are written once, at creation.
+_ATTEMPT_FIELDS = ["status", "attempts", "address", "last_error", "sent_at", "failed_at", "next_attempt_at", "updated_at"]
 
 
 def _attempt_failed(delivery: Delivery, exc: Exception, *, permanent: bool) -> Attempt:
     delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if permanent or delivery.attempts >= settings.NOTIFICATIONS["MAX_ATTEMPTS"]:
         delivery.status, delivery.failed_at, delivery.next_attempt_at = DeliveryStatus.FAILED, timezone.now(), None
-        delivery.save()
+        delivery.save(update_fields=_ATTEMPT_FIELDS)
         _announce(delivery, "notification.failed", {"failed_at": _iso(delivery.failed_at),
                                                      "error": delivery.last_error})
         logger.warning("gave up %s %s after %s attempts: %s", delivery.channel, delivery.event_type,
@@ -212,7 +276,7 @@ def _attempt_failed(delivery: Delivery, exc: Exception, *, permanent: bool) -> A
         return Attempt(DeliveryStatus.FAILED)
     retry_in = min(2 ** delivery.attempts, settings.NOTIFICATIONS["MAX_BACKOFF_SECONDS"])
     delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
-    delivery.save()
+    delivery.save(update_fields=_ATTEMPT_FIELDS)
     return Attempt(DeliveryStatus.PENDING, retry_in=retry_in)
 
 

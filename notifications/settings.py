@@ -39,6 +39,12 @@ NOTIFICATIONS = {
     # non-public addresses (refused by default: a subscriber could read our own network through them).
     "WEBHOOK_ALLOW_HTTP": env.bool("NOTIFICATIONS_WEBHOOK_ALLOW_HTTP", default=False),
     "WEBHOOK_ALLOW_PRIVATE": env.bool("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", default=False),
+    # Channels sent by the consumer itself right after the commit that owes them (no Celery hop); a failed
+    # or slow attempt hands them to Celery (and its back-off) for INLINE_PAUSE_SECONDS. Webhooks go to
+    # targets the subscribers choose, which may be slow: they stay with Celery.
+    "INLINE_CHANNELS": env.list("NOTIFICATIONS_INLINE_CHANNELS", default=["email"]),
+    "INLINE_PAUSE_SECONDS": env.float("NOTIFICATIONS_INLINE_PAUSE_SECONDS", default=30.0),
+    "INLINE_SLOW_SECONDS": env.float("NOTIFICATIONS_INLINE_SLOW_SECONDS", default=1.0),
     # Links in messages: publishing's public site (article URLs, the authors' API) and the review queue.
     "SITE_URL": env.str("NOTIFICATIONS_SITE_URL", default="http://127.0.0.1:8001"),
     "MODERATION_QUEUE_URL": env.str("NOTIFICATIONS_MODERATION_QUEUE_URL", default="http://127.0.0.1:8002/queue/"),
