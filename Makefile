@@ -88,9 +88,9 @@ demo: install
 	@test -f var/run.env || { echo "make demo: no var/run.env yet: start \`make run\` first"; exit 1; }
 	@set -a && . var/run.env && set +a && $(PY) bin/demo.py
 
-# With `make run` going: submissions at fixed rates through the HTTP API, timed to every service's events,
-# with CPU per article by process kind (BENCH_ARGS="--rates 10,20,50 --seconds 60"; bench/e2e_bench.py).
+# Submissions at fixed rates through the HTTP API, timed to every service's events, with CPU per article by
+# process kind (BENCH_ARGS="--rates 10,20,50 --seconds 60"; bench/e2e_bench.py). Uses the platform of a running
+# `make run`; with none it starts one as `make run` does (migrate, topology, supervisord) and stops it at the end.
 .PHONY: bench-e2e
 bench-e2e: install-dev
-	@test -f var/run.env || { echo "make bench-e2e: no var/run.env yet: start \`make run\` first"; exit 1; }
-	@set -a && . var/run.env && set +a && $(PY) -m bench.e2e_bench $(BENCH_ARGS)
+	@if test -f var/run.env; then set -a && . var/run.env && set +a; fi && MAKE="$(MAKE)" $(PY) -m bench.e2e_bench $(BENCH_ARGS)

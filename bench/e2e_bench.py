@@ -1,7 +1,9 @@
 """End-to-end benchmark (not a test): submissions at fixed rates through publishing's HTTP API, timed to
 the events every service emits, with the CPU each kind of process spent per article.
 
-Needs the platform running (`make run` in another terminal). It prepares authors, switches off the rules
+Uses the platform when one runs (`make run` in another terminal); otherwise it starts one itself as
+`make run` does (migrate, topology, bin/supervise.py, its output in var/bench-e2e-platform.log) and stops
+it at the end. It prepares authors, switches off the rules
 that would send ordinary text to a human (new author, submission rate; switched back at the end), binds an
 observer queue to all four `*.events` exchanges, then per rate submits from a separate load process and
 prints: achieved rate, p50/p95/p99 from submit to approved, live, indexed and author notified, errors, and
@@ -19,6 +21,8 @@ import math
 import multiprocessing
 import os
 import random
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +40,7 @@ PORTS = {"publishing": 8001, "moderation": 8002, "notifications": 8003, "search_
 STAGES = (("approved", "moderation.approved"), ("live", "article.published"), ("indexed", "search.indexed"),
           ("notified", "notification.sent"))
 HUMAN_RULES = ("new_author", "submission_rate")
+PLATFORM_LOG = ROOT / "var" / "bench-e2e-platform.log"
 PER_AUTHOR = 50  # publishing's THROTTLE_SUBMIT default is 60/hour: stay under it
 NOTIFIED_GOAL_MS = 500.0
 WORDS = ("garden soil rain water basil compost window light river stone bread oven winter summer market "
@@ -53,12 +58,87 @@ def manage(service: str, code: str) -> str:
     return result.stdout
 
 
-def platform_check() -> None:
-    for service, port in PORTS.items():
+def _answers(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
+    except OSError:
+        return False
+    return True
+
+
+def platform_running() -> bool:
+    """A supervisord of `make run` answers on var/ (a stale socket file does not count), or a web answers."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3).read()
-        except OSError as exc:
-            raise SystemExit(f"{service} does not answer on 127.0.0.1:{port} ({exc}): start `make run` first") from exc
+            client.connect(str(ROOT / "var" / "supervisor.sock"))
+            return True
+        except OSError:
+            pass
+    return any(_answers(port) for port in PORTS.values())
+
+
+def platform_wait(timeout: float) -> None:
+    """Until every service's web answers and every service's queue has its consumer."""
+    deadline = time.time() + timeout
+    waiting = dict(PORTS)
+    while waiting and time.time() < deadline:
+        waiting = {service: port for service, port in waiting.items() if not _answers(port)}
+        if waiting:
+            time.sleep(1)
+    if waiting:
+        raise SystemExit(f"{', '.join(waiting)} did not answer on /healthz within {timeout:g} s "
+                         f"(see {PLATFORM_LOG.relative_to(ROOT)} if the bench started the platform)")
+
+
+def consumers_wait(broker_url: str, timeout: float) -> None:
+    deadline = time.time() + timeout
+    connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+    try:
+        for service in SERVICES:
+            while connection.channel().queue_declare(queue=service, passive=True).method.consumer_count < 1:
+                if time.time() > deadline:
+                    raise SystemExit(f"no consumer on the queue {service} within {timeout:g} s")
+                time.sleep(1)
+    finally:
+        connection.close()
+
+
+def _run_env() -> dict[str, str]:
+    """var/run.env (written by preflight: each service's own database role), as `make run` loads it."""
+    values = {}
+    for line in (ROOT / "var" / "run.env").read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#"):
+            values[key.strip()] = value.strip()
+    return values
+
+
+def platform_start() -> subprocess.Popen:
+    """What `make run` does, with its one log stream in a file: migrate and topology, then supervisord."""
+    print(f"   no platform answers: starting one (migrate, topology, bin/supervise.py; its output in "
+          f"{PLATFORM_LOG.relative_to(ROOT)}) ...", flush=True)
+    make = os.environ.get("MAKE", "make")
+    with PLATFORM_LOG.open("w") as log:
+        done = subprocess.run([make, "--no-print-directory", "migrate", "topology"], cwd=ROOT, stdout=log,
+                              stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise SystemExit(f"make migrate topology failed: see {PLATFORM_LOG.relative_to(ROOT)}")
+    os.environ.update(_run_env())  # manage.py below connects as the services' roles, as under `make run`
+    log = PLATFORM_LOG.open("a")
+    # Its own session: Ctrl-C on the bench reaches supervisord only through platform_stop.
+    return subprocess.Popen([sys.executable, "bin/supervise.py"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def platform_stop(platform: subprocess.Popen) -> None:
+    """SIGTERM to supervisord (it stops every process, SIGKILL after its own 20 s), then wait for it."""
+    print("   stopping the platform the bench started ...", flush=True)
+    platform.send_signal(signal.SIGTERM)
+    try:
+        platform.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(platform.pid, signal.SIGKILL)
+        platform.wait()
 
 
 def authors_prepare(count: int, run: str) -> list[str]:
@@ -185,31 +265,48 @@ def load(tokens: list[str], rate: float, seconds: float, results: multiprocessin
     results.put({"elapsed": time.time() - t0, "submissions": out})
 
 
-def cpu_ticks() -> dict[str, int]:
-    """utime + stime of every process of the platform by kind (web, consumer, relay, worker, beat,
-    postgres, rabbitmq)."""
-    ticks: dict[str, int] = defaultdict(int)
+PLATFORM_DATABASES = set(SERVICES)
+
+
+def _kind(pid: str, comm: str) -> str | None:
+    """The kind of a process of the platform, None for any other process of the machine.
+
+    PostgreSQL counts the backends of the platform's four databases only (their title names the
+    database), so other clients of the same server do not add up here; RabbitMQ is the whole broker."""
+    if comm.startswith("postgres"):
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+        return "postgres" if len(title) > 2 and title[2].decode() in PLATFORM_DATABASES else None
+    if comm == "beam.smp":
+        return "rabbitmq"
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    name = next((v[len(b"PROCESS_NAME="):].decode() for v in environ if v.startswith(b"PROCESS_NAME=")), "")
+    service = next((s for s in SERVICES if name.startswith(f"{s}-")), None)
+    return name[len(service) + 1:].split("-")[0] if service else None
+
+
+def cpu_ticks() -> dict[tuple[str, str], tuple[str, int]]:
+    """utime + stime of every process of the platform, by (pid, start time): its kind and its ticks."""
+    ticks: dict[tuple[str, str], tuple[str, int]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
             comm = stat[stat.index("(") + 1:stat.rindex(")")]
             fields = stat[stat.rindex(")") + 2:].split()
-            used = int(fields[11]) + int(fields[12])
-            if comm.startswith("postgres"):
-                ticks["postgres"] += used
-                continue
-            if comm == "beam.smp":
-                ticks["rabbitmq"] += used
-                continue
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            kind = _kind(pid, comm)
         except (OSError, ValueError, IndexError):
             continue
-        name = next((v[len(b"PROCESS_NAME="):].decode() for v in environ if v.startswith(b"PROCESS_NAME=")), "")
-        service = next((s for s in SERVICES if name.startswith(f"{s}-")), None)
-        if service:
-            kind = name[len(service) + 1:].split("-")[0]
-            ticks[kind] += used
+        if kind:
+            ticks[(pid, fields[19])] = (kind, int(fields[11]) + int(fields[12]))
     return ticks
+
+
+def cpu_spent(before: dict, after: dict) -> dict[str, int]:
+    """Ticks by kind between two readings, process by process: one that started in between counts
+    from zero; one that ended in between is lost (rare: the platform's processes and connections live long)."""
+    spent: dict[str, int] = defaultdict(int)
+    for key, (kind, used) in after.items():
+        spent[kind] += used - before.get(key, (kind, 0))[1]
+    return spent
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -231,7 +328,7 @@ def one_rate(rate: float, seconds: float, tokens: list[str], observer: Observer,
             if all((s["id"], "notified") in observer.first for s in submitted):
                 break
         time.sleep(0.2)
-    after = cpu_ticks()
+    spent = cpu_spent(before, cpu_ticks())
     tick = os.sysconf("SC_CLK_TCK")
     latencies: dict[str, list[float]] = {stage: [] for stage, _ in STAGES}
     missing: dict[str, int] = {stage: 0 for stage, _ in STAGES}
@@ -247,7 +344,7 @@ def one_rate(rate: float, seconds: float, tokens: list[str], observer: Observer,
     for failed in (s for s in outcome["submissions"] if "error" in s):
         errors[failed["error"]] += 1
     articles = max(1, len(submitted))
-    cpu = {kind: (after.get(kind, 0) - before.get(kind, 0)) * 1000 / tick / articles for kind in after}
+    cpu = {kind: used * 1000 / tick / articles for kind, used in spent.items()}
     return {"rate": rate, "achieved": len(outcome["submissions"]) / outcome["elapsed"], "articles": len(submitted),
             "errors": dict(errors), "latencies": latencies, "missing": missing,
             "cpu": cpu}
@@ -276,8 +373,24 @@ def main() -> None:
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
 
-    platform_check()
     run = uuid.uuid4().hex[:6]
+    platform = None if platform_running() else platform_start()
+    try:
+        platform_wait(180)
+        consumers_wait(args.broker_url, 120)
+        rows = _bench(args, rates, run)
+    finally:
+        if platform is not None:
+            platform_stop(platform)
+    held = [r["rate"] for r in rows if r["latencies"]["notified"] and not r["missing"]["notified"]
+            and percentile(r["latencies"]["notified"], 0.99) < NOTIFIED_GOAL_MS]
+    print(f"\nhighest rate with p99 to notified under {NOTIFIED_GOAL_MS:.0f} ms: "
+          + (f"{max(held):g}/s" if held else "none of those run"))
+    print("(goals, issue 12: at 20/s p50 <= 100 ms and p99 <= 500 ms to notified; 50/s with p99 <= 500 ms; "
+          "<= 35 ms CPU per article in all)")
+
+
+def _bench(args: argparse.Namespace, rates: list[float], run: str) -> list[dict]:
     authors = max(1, math.ceil(sum(rates) * args.seconds / PER_AUTHOR))  # each within its hourly budget
     print(f"bench-e2e {run}: rates {args.rates}/s for {args.seconds:g} s each; preparing {authors} authors ...")
     tokens = authors_prepare(authors, run)
@@ -295,12 +408,7 @@ def main() -> None:
     finally:
         human_rules_set(rules_before)
         observer.stop.set()
-    held = [r["rate"] for r in rows if r["latencies"]["notified"] and not r["missing"]["notified"]
-            and percentile(r["latencies"]["notified"], 0.99) < NOTIFIED_GOAL_MS]
-    print(f"\nhighest rate with p99 to notified under {NOTIFIED_GOAL_MS:.0f} ms: "
-          + (f"{max(held):g}/s" if held else "none of those run"))
-    print("(goals, issue 12: at 20/s p50 <= 100 ms and p99 <= 500 ms to notified; 50/s with p99 <= 500 ms; "
-          "<= 35 ms CPU per article in all)")
+    return rows
 
 
 if __name__ == "__main__":
