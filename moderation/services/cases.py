@@ -3,20 +3,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from config.eventbus.outbox import current_event
 from config.eventbus.tracing import trace_fields_of
 from moderation.models import Case, CaseStatus
 from moderation.rules import APPROVE, REJECT, REVIEW, Finding, Submission, Verdict, evaluate, reasons_of, shingles, sketch
-from moderation.selectors import history_for, rules_enabled, thresholds_get
-from moderation.services.decisions import AUTO, case_record_decision
+from moderation.selectors import history_for, rulebook_current
+from moderation.services.decisions import AUTO, case_record_decision, decision_log, decision_mark
 
 OUTCOME_STATUS = {APPROVE: CaseStatus.APPROVED, REJECT: CaseStatus.REJECTED}
 PENDING = (CaseStatus.OPEN, CaseStatus.QUEUED)
 
 
-@transaction.atomic
+# No savepoint of its own: the consumer's transaction (and its savepoint per message) holds the writes.
+@transaction.atomic(savepoint=False)
 def case_open(
     *,
     article_id: str,
@@ -29,33 +31,57 @@ def case_open(
     submitted_at: datetime,
     correlation_id: str,
 ) -> Case | None:
-    """Open the case of a submitted revision and decide it; None when that revision has a case already."""
-    case, created = Case.objects.get_or_create(
-        article_id=article_id, revision=revision,
-        defaults=dict(title=title, summary=summary, body=body, tags=tags, author=author,
-                      author_id=str(author.get("id", "")), submitted_at=submitted_at, correlation_id=correlation_id,
-                      trace_context=trace_fields_of(current_event())),
-    )
-    if not created:
+    """Open the case of a submitted revision and decide it; None when that revision has a case already.
+
+    The rules run first, so the case is written once, decided, in one INSERT that the unique constraint on
+    (article, revision) turns into nothing for a revision that has its case already.
+    """
+    now = timezone.now()
+    case = Case(article_id=article_id, revision=revision, title=title, summary=summary, body=body, tags=tags,
+                author=author, author_id=str(author.get("id", "")), submitted_at=submitted_at,
+                correlation_id=correlation_id, trace_context=trace_fields_of(current_event()), opened_at=now)
+    status, reasons = _decided(case)
+    decision_mark(case=case, status=status, at=now)
+    if not _inserted(case):
         return None
-    cases_close(article_id=article_id, below_revision=revision, note=f"superseded by revision {revision}")
-    return case_decide_automatically(case=case)
+    if revision > 1:  # revisions start at 1 (the contract's minimum): a first one supersedes nothing
+        cases_close(article_id=article_id, below_revision=revision, note=f"superseded by revision {revision}")
+    return decision_log(case=case, status=status, actor=AUTO, reasons=reasons, note="", at=now)
 
 
 def case_decide_automatically(*, case: Case) -> Case:
     """Run the enabled rules and approve, queue for a human, or reject; after a takedown, always a human."""
+    status, reasons = _decided(case)
+    return case_record_decision(case=case, status=status, actor=AUTO, reasons=reasons)
+
+
+def _decided(case: Case) -> tuple[str, list[dict]]:
+    """The rules' verdict on the case, kept on it (score, findings, sketch, takedown): its status and reasons."""
     sub = Submission(title=case.title, summary=case.summary, body=case.body, tags=tuple(case.tags),
                      author_id=case.author_id, article_id=str(case.article_id))
-    rules = rules_enabled()
-    history = history_for(case=case, rules=rules)
-    verdict = evaluate(rules, sub, history, thresholds_get())
+    rulebook = rulebook_current()
+    history = history_for(case=case, rules=rulebook.rules)
+    verdict = evaluate(rulebook.rules, sub, history, rulebook.thresholds)
     # Kept on the case: the queue shows the takedown that sent this revision to a human.
     case.takedown = history.takedown.to_dict() if history.takedown else None
     case.score = verdict.score
     case.findings = [f.to_dict() for f in verdict.findings]
     case.shingles = sorted(sketch(shingles(sub)))
-    status = OUTCOME_STATUS.get(verdict.outcome, CaseStatus.QUEUED)
-    return case_record_decision(case=case, status=status, actor=AUTO, reasons=reasons_of(_told(verdict)))
+    return OUTCOME_STATUS.get(verdict.outcome, CaseStatus.QUEUED), reasons_of(_told(verdict))
+
+
+def _inserted(case: Case) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: False when the revision has its case already."""
+    fields = Case._meta.concrete_fields
+    values = [field.get_db_prep_save(field.pre_save(case, add=True) if getattr(case, field.attname) is None
+                                     else getattr(case, field.attname), connection) for field in fields]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Case._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+                       "ON CONFLICT DO NOTHING RETURNING 1", values)
+        inserted = cursor.fetchone() is not None
+    case._state.adding, case._state.db = not inserted, connection.alias
+    return inserted
 
 
 def _told(verdict: Verdict) -> list[Finding]:

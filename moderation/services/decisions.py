@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -45,16 +46,31 @@ def iso(moment) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+# What a decision changes: a case's text, findings and sketch are written once, when it is opened.
+DECISION_FIELDS = ["status", "claimed_by", "claim_expires_at", "queued_at", "decided_at"]
+
+
 def case_record_decision(*, case: Case, status: str, actor: Actor, reasons: list[dict], note: str = "") -> Case:
     """Move the case to `status`, log it, and emit the matching moderation.* event (none for closed)."""
-    now = timezone.now()
+    now = decision_mark(case=case, status=status)
+    case.save(update_fields=DECISION_FIELDS)
+    return decision_log(case=case, status=status, actor=actor, reasons=reasons, note=note, at=now)
+
+
+def decision_mark(*, case: Case, status: str, at: datetime | None = None) -> datetime:
+    """Set the case's status and times (not saved); returns when the decision was taken."""
+    now = at or timezone.now()
     case.status = status
     case.claimed_by, case.claim_expires_at = None, None
     if status == CaseStatus.QUEUED:
         case.queued_at = now
     else:
         case.decided_at = now
-    case.save()
+    return now
+
+
+def decision_log(*, case: Case, status: str, actor: Actor, reasons: list[dict], note: str, at: datetime) -> Case:
+    """The audit entry and the moderation.* event (none for closed) of a decision stored on the case."""
     AuditEntry.objects.create(
         case=case, article_id=case.article_id, revision=case.revision, action=AUDIT_OF[status],
         actor_kind=actor.kind, actor=actor.user, actor_name=actor.name, score=case.score,
@@ -66,13 +82,12 @@ def case_record_decision(*, case: Case, status: str, actor: Actor, reasons: list
         data: dict[str, Any] = {"article_id": str(case.article_id), "revision": case.revision,
                                 "score": case.score, "reasons": reasons}
         if status == CaseStatus.QUEUED:
-            data["queued_at"] = iso(now)
+            data["queued_at"] = iso(at)
         else:
-            data |= {"decided_by": actor.to_dict(), "decided_at": iso(now)}
+            data |= {"decided_by": actor.to_dict(), "decided_at": iso(at)}
         if note:
             data["note"] = note
         with flow_continuing(case.trace_context, name="moderation decide"):
             publish(event_type, subject=f"article/{case.article_id}", data=data,
                     correlation_id=str(case.correlation_id))
     return case
-

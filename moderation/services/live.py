@@ -5,8 +5,9 @@ import uuid
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from config.eventbus.outbox import publish
 from moderation.models import AuditAction, AuditEntry, LiveArticle
@@ -21,16 +22,22 @@ def _newer(row: LiveArticle | None, revision: int, at: datetime) -> bool:
     return row is None or (revision, at) >= (row.revision, row.changed_at)
 
 
-@transaction.atomic
+# One statement instead of a locked read, a second one and a write; the WHERE is _newer() in SQL.
+_PUBLISHED_UPSERT = """
+INSERT INTO moderation_livearticle (article_id, revision, title, url, author, live, changed_at, takedown_requested_at)
+VALUES (%s, %s, %s, %s, %s, true, %s, NULL)
+ON CONFLICT (article_id) DO UPDATE SET revision = EXCLUDED.revision, title = EXCLUDED.title, url = EXCLUDED.url,
+    author = EXCLUDED.author, live = true, changed_at = EXCLUDED.changed_at, takedown_requested_at = NULL
+WHERE (EXCLUDED.revision, EXCLUDED.changed_at) >= (moderation_livearticle.revision, moderation_livearticle.changed_at)
+RETURNING 1
+"""
+
+
 def live_article_publish(*, article_id: str, revision: int, title: str, url: str, author: dict,
                          published_at: datetime) -> bool:
-    row = LiveArticle.objects.select_for_update().filter(pk=article_id).first()
-    if not _newer(row, revision, published_at):
-        return False
-    LiveArticle.objects.update_or_create(article_id=article_id, defaults=dict(
-        revision=revision, title=title, url=url, author=author, live=True, changed_at=published_at,
-        takedown_requested_at=None))
-    return True
+    with connection.cursor() as cursor:
+        cursor.execute(_PUBLISHED_UPSERT, [article_id, revision, title, url, Jsonb(author), published_at])
+        return cursor.fetchone() is not None
 
 
 @transaction.atomic
