@@ -7,7 +7,10 @@ from axes.helpers import get_cool_off, get_lockout_message
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 from knox.auth import TokenAuthentication
+from knox.models import get_token_model
+from knox.signals import token_expired
 from rest_framework import exceptions
 
 
@@ -57,3 +60,23 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         return super().authenticate_credentials(token)
+
+    def _cleanup_token(self, auth_token) -> bool:
+        """An expired token is deleted and refused, as knox does. knox also reads all of the user's other
+        tokens on every request to delete the expired ones: a query per request for housekeeping, done at
+        login instead (tokens_expired_delete)."""
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            username = auth_token.user.get_username()
+            auth_token.delete()
+            token_expired.send(sender=self.__class__, username=username, source="auth_token")
+            return True
+        return False
+
+
+def tokens_expired_delete(*, user) -> int:
+    """Delete `user`'s expired API tokens (knox's per-request clean-up, once per login); how many went."""
+    expired = list(get_token_model().objects.filter(user=user, expiry__lt=timezone.now()))
+    for token in expired:
+        token.delete()
+        token_expired.send(sender=ExpiringTokenAuthentication, username=user.get_username(), source="other_token")
+    return len(expired)

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import FIELD_ERRORS, ErrorSerializer
-from config.authentication import ExpiringTokenAuthentication, lockout_seconds
+from config.authentication import ExpiringTokenAuthentication, lockout_seconds, tokens_expired_delete
 from config.input import TextField
 
 
@@ -63,6 +63,7 @@ class TokenLoginApi(LoginView):
             return Response({"detail": "Unable to log in with provided credentials."},
                             status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
         request.user = user
+        tokens_expired_delete(user=user)
         return super().post(request, format=format)
 
     def get_post_response_data(self, request: Request, token: str, instance) -> dict:

@@ -9,11 +9,11 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.api import FIELD_ERRORS, ErrorSerializer
 from config.input import TextFilter
+from config.throttling import ScopedRateThrottle
 from publishing.api.serializers import (
     ArticleInputSerializer,
     ArticleOutputSerializer,

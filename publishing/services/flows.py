@@ -127,28 +127,31 @@ def _meet(step: FlowStep, entry: TimelineEntry) -> None:
     step.save(update_fields=["met_at", "met_by_type"])
 
 
-@transaction.atomic
-def flow_observe(*, entry: TimelineEntry) -> list[FlowStep]:
-    """Meet the steps `entry` follows and open the ones it causes; returns the steps it opened.
+# No savepoint of its own: nothing it raises is caught short of the caller's transaction, which it
+# shares (timeline_record runs in the handler's or the service's), so one would only add two statements.
+@transaction.atomic(savepoint=False)
+def flow_observe(*, entry: TimelineEntry, article: Article | None = None) -> list[FlowStep]:
+    """Meet the steps `entry` follows and open the ones it causes; returns the steps it makes due.
 
-    A step whose following event is on the timeline already (it overtook its cause) opens met.
+    `article` is entry's article when the caller holds it already (with its author). A step whose
+    following event is on the timeline already (it overtook its cause) opens met. A step that exists
+    already (keyed by its cause) is left as it is.
     """
     if (met := _steps_met_by(entry)) is not None:
         FlowStep.objects.filter(article_id=entry.article_id, met_at__isnull=True).filter(met).update(
             met_at=entry.time, met_by_type=entry.type)
     if entry.type not in CAUSES:
         return []
-    article = Article.objects.select_related("author").get(pk=entry.article_id)
+    article = article or Article.objects.select_related("author").get(pk=entry.article_id)
     opened = []
     for due in _made_due(entry, article):
-        step, created = FlowStep.objects.get_or_create(
-            step=due.step, cause_event_id=due.cause_event_id,
-            defaults={"article": article, "revision": entry.revision, "cause_type": entry.type,
-                      "cause_time": entry.time, "due_at": due.due_at})
-        if created:
-            if (following := _first_meeting(step)) is not None:
-                _meet(step, following)
-            opened.append(step)
+        step = FlowStep(step=due.step, cause_event_id=due.cause_event_id, article=article, revision=entry.revision,
+                        cause_type=entry.type, cause_time=entry.time, due_at=due.due_at)
+        if (following := _first_meeting(step)) is not None:
+            step.met_at, step.met_by_type = following.time, following.type
+        opened.append(step)
+    # One INSERT for all; ON CONFLICT DO NOTHING keeps an existing step as it was, as get_or_create did.
+    FlowStep.objects.bulk_create(opened, ignore_conflicts=True)
     return opened
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -40,34 +41,52 @@ def _timeline_summary(event: Event) -> str:
     return ""
 
 
-def timeline_record(*, event: Event) -> TimelineEntry | None:
-    """Remember an event about an article (ours or consumed); events about unknown articles are skipped."""
-    article_id = event.data.get("article_id")
-    if not article_id or not Article.objects.filter(pk=article_id).exists():
-        return None
-    entry, created = TimelineEntry.objects.get_or_create(
+def _entry(event: Event, article_id: Any) -> TimelineEntry:
+    return TimelineEntry(
+        article_id=article_id,
         event_id=event.id,
-        defaults={
-            "article_id": article_id,
-            "time": parse_datetime(event.time) or timezone.now(),
-            "source": event.source,
-            "type": event.type,
-            "revision": event.data.get("revision"),
-            "correlation_id": event.correlationid or "",
-            "causation_id": event.causationid or "",
-            "summary": _timeline_summary(event),
-            "data": {k: v for k, v in event.data.items() if k not in ("body", "summary")},
-        },
+        time=parse_datetime(event.time) or timezone.now(),
+        source=event.source,
+        type=event.type,
+        revision=event.data.get("revision"),
+        correlation_id=event.correlationid or "",
+        causation_id=event.causationid or "",
+        summary=_timeline_summary(event),
+        data={k: v for k, v in event.data.items() if k not in ("body", "summary")},
     )
-    if created:  # a redelivered event was watched the first time
-        flow_observe(entry=entry)
+
+
+def timeline_record(*, event: Event) -> TimelineEntry | None:
+    """Remember an event about an article (ours or consumed); events about unknown articles are skipped.
+
+    One query says both whether the article is there and whether the event is on its timeline already.
+    The plain insert after it needs no savepoint: the consumer's inbox row, claimed first in the same
+    transaction, keeps a second copy of the event from getting here at the same time.
+    """
+    article_id = event.data.get("article_id")
+    if not article_id:
+        return None
+    seen = (Article.objects.filter(pk=article_id)
+            .annotate(seen=Exists(TimelineEntry.objects.filter(event_id=event.id)))
+            .values_list("seen", flat=True)[:1])
+    match list(seen):
+        case []:
+            return None
+        case [True]:  # a redelivered event was watched the first time
+            return TimelineEntry.objects.get(event_id=event.id)
+    entry = _entry(event, article_id)
+    entry.save(force_insert=True)
+    flow_observe(entry=entry)
     return entry
 
 
 def emit(event_type: str, *, article: Article, data: dict[str, Any], correlation_id: str | None = None) -> Event:
+    """Publish an event about `article` and put it on its timeline; a new event needs no lookup first."""
     event = publish(event_type, subject=f"article/{article.pk}", data={"article_id": str(article.pk), **data},
                     correlation_id=correlation_id)
-    timeline_record(event=event)
+    entry = _entry(event, article.pk)
+    entry.save(force_insert=True)
+    flow_observe(entry=entry, article=article)
     return event
 
 

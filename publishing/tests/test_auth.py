@@ -55,6 +55,18 @@ def test_an_expired_token_is_refused(api, author) -> None:
     assert api.get("/api/articles/").status_code == 401
 
 
+def test_an_expired_token_is_deleted_when_used_and_the_others_at_the_next_login(api, author) -> None:
+    used, other = (_login(api, author.user.username).json()["token"] for _ in range(2))
+    AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {used}")
+    assert api.get("/api/articles/").status_code == 401
+    assert AuthToken.objects.filter(user=author.user).count() == 1  # the one used; the other waits for a login
+    api.credentials()
+    fresh = _login(api, author.user.username).json()["token"]
+    [kept] = AuthToken.objects.filter(user=author.user)
+    assert kept.token_key == fresh[:len(kept.token_key)] and other[:len(kept.token_key)] != kept.token_key
+
+
 def test_logout_revokes_the_token_used_and_no_other(api, author) -> None:
     kept, revoked = (_login(api, author.user.username).json()["token"] for _ in range(2))
     api.credentials(HTTP_AUTHORIZATION=f"Token {revoked}")
