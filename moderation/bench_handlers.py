@@ -32,12 +32,14 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from config.eventbus.envelope import Event  # noqa: E402
 from config.eventbus.inbox import APPLIED, message_apply  # noqa: E402
 from config.tracing import tracing_setup  # noqa: E402
 from moderation.handlers import EVENT_HANDLERS  # noqa: E402
-from moderation.models import Rule  # noqa: E402
+from moderation.models import Case, CaseStatus, Rule  # noqa: E402
+from moderation.rules import Submission, shingles, sketch  # noqa: E402
 
 HUMAN_RULES = ("new_author", "submission_rate")  # what bench-e2e switches off
 WORDS = ("the council said on tuesday that its plan for the river path would open next spring after a long "
@@ -102,6 +104,19 @@ def report(event_type: str, cpu: list[float], statements: list[int]) -> None:
           f"SQL/event {statistics.fmean(statements):5.1f}")
 
 
+def rejected_ensure(count: int, rng: random.Random) -> None:
+    """Rejected cases of other articles, each with the sketch of an article of its own."""
+    missing = count - Case.objects.filter(status=CaseStatus.REJECTED).count()
+    author = {"id": str(uuid.uuid4()), "username": "spammer", "display_name": "Spammer"}
+    for _ in range(max(0, missing)):
+        data = article_submitted(rng, author)
+        sub = Submission(title=data["title"], body=data["body"])
+        Case.objects.create(article_id=data["article_id"], revision=1, title=data["title"], body=data["body"],
+                            author=author, author_id=author["id"], status=CaseStatus.REJECTED,
+                            correlation_id=uuid.uuid4(), submitted_at=timezone.now(), decided_at=timezone.now(),
+                            shingles=sorted(sketch(shingles(sub))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300, help="events of each type, after the warm-up")
@@ -109,11 +124,14 @@ def main() -> None:
     parser.add_argument("--authors", type=int, default=20)
     parser.add_argument("--all-rules", action="store_true", help="keep the new-author and rate rules on")
     parser.add_argument("--no-tracing", action="store_true", help="as a process without tracing_setup")
+    parser.add_argument("--rejected", type=int, default=0,
+                        help="first make sure this many rejected cases are there (the near-duplicate rule reads them)")
     options = parser.parse_args()
     if not options.no_tracing:
         tracing_setup(service="moderation")
     Rule.objects.filter(kind__in=HUMAN_RULES).update(enabled=options.all_rules)
     rng = random.Random(12)
+    rejected_ensure(options.rejected, rng)
     authors = [{"id": str(uuid.uuid4()), "username": f"bench{i}", "display_name": f"Bench {i}"}
                for i in range(options.authors)]
     total = options.warmup + options.events

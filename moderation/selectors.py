@@ -67,10 +67,9 @@ def history_for(*, case: Case, rules: Sequence[RuleSpec]) -> History:
     window = max((int(r.params.get("window_minutes", 60)) for r in rules if r.kind == "submission_rate"), default=60)
     lookback = max((int(r.params.get("lookback", 500)) for r in rules if r.kind == "near_duplicate"), default=0)
     # Other articles only: an author revising their own rejected article is meant to resubmit similar text.
-    rejected = (
-        others.filter(status=CaseStatus.REJECTED).exclude(article_id=case.article_id)
-        .order_by("-decided_at").values_list("id", "shingles")[:lookback]
-    ) if lookback else []
+    rejected = _sketches_of(
+        others.filter(status=CaseStatus.REJECTED).exclude(article_id=case.article_id).order_by("-decided_at"),
+        lookback) if lookback else ()
     counts = {"approved": 0, "recent": 0}
     if case.author_id and kinds & {"new_author", "submission_rate"}:
         recent = Q(submitted_at__gt=case.submitted_at - timedelta(minutes=window), submitted_at__lte=case.submitted_at)
@@ -79,9 +78,27 @@ def history_for(*, case: Case, rules: Sequence[RuleSpec]) -> History:
     return History(
         author_approved=counts["approved"],
         author_recent_submissions=counts["recent"],
-        rejected=tuple((str(pk), frozenset(hashes)) for pk, hashes in rejected),
-        takedown=takedown_on_record(article_id=case.article_id),
+        rejected=rejected,
+        # A takedown is of a live revision, and nothing of an article is live before its first revision.
+        takedown=takedown_on_record(article_id=case.article_id) if case.revision > 1 else None,
     )
+
+
+# The sketches of rejected cases by case id. A case's sketch is computed when it is opened and never changes,
+# so each is read and decoded once per process, not at every submission (up to `lookback`, 500, of them).
+_sketches: dict[str, frozenset[int]] = {}
+
+
+def _sketches_of(cases: QuerySet[Case], lookback: int) -> tuple[tuple[str, frozenset[int]], ...]:
+    global _sketches
+    ids = [str(pk) for pk in cases.values_list("id", flat=True)[:lookback]]
+    missing = [pk for pk in ids if pk not in _sketches]
+    if missing:
+        if len(_sketches) + len(missing) > 2 * lookback:  # keep only the window's
+            _sketches = {pk: _sketches[pk] for pk in ids if pk in _sketches}
+        _sketches.update((str(pk), frozenset(hashes))
+                         for pk, hashes in Case.objects.filter(pk__in=missing).values_list("id", "shingles"))
+    return tuple((pk, _sketches[pk]) for pk in ids if pk in _sketches)
 
 
 def takedown_on_record(*, article_id: object) -> Takedown | None:

@@ -188,6 +188,16 @@ def delivery_settings(settings: Any) -> None:
                               "SITE_URL": "https://news.example.com"}
 
 
+@pytest.fixture(autouse=True)
+def inline_resumed() -> Iterator[None]:
+    """Each test starts with inline sending on, as a fresh consumer does (a failed attempt pauses it)."""
+    from notifications import services
+
+    services._inline_paused_until = 0.0
+    yield
+    services._inline_paused_until = 0.0
+
+
 @pytest.fixture
 def eager() -> Iterator[None]:
     """Tasks run in-process at once; a retry runs at once too (its countdown is not waited out)."""
