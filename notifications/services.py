@@ -221,7 +221,7 @@ def delivery_send_inline(*, delivery: Delivery) -> Attempt | None:
     try:
         # In the trace of the event being notified, as the task would run (the consumer may commit later).
         with flow_continuing(trace_fields_of(Event.from_dict(delivery.event)), name="notifications deliver"):
-            attempt = delivery_attempt(delivery=delivery)
+            attempt = delivery_attempt(delivery=delivery, just_owed=True)
     except Exception:
         logger.exception("inline delivery %s failed; handing it to Celery", delivery.pk)
         _inline_paused_until = time.monotonic() + options["INLINE_PAUSE_SECONDS"]
@@ -235,19 +235,27 @@ def delivery_send_inline(*, delivery: Delivery) -> Attempt | None:
 
 
 
-def delivery_attempt(*, delivery: Delivery) -> Attempt:
+def delivery_attempt(*, delivery: Delivery, just_owed: bool = False) -> Attempt:
     """Try once; at most one attempt runs at a time and a sent delivery is never sent again.
 
     The row lock is held while sending, so a task that retries (or runs twice) waits and then sees `sent`.
     What the receiver got before a crash between sending and committing is sent again: at-least-once
     at the very edge is the price of not holding a distributed transaction.
+    `just_owed`: `delivery` is the row this process committed a moment ago, address included; only what
+    another attempt may have changed since (status, attempts) is read again, under the lock.
     """
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("webhook").get(pk=delivery.pk)
+        if just_owed:
+            locked = Delivery.objects.select_for_update().filter(pk=delivery.pk).values_list("status", "attempts")
+            delivery.status, delivery.attempts = locked.get()
+            address = delivery.address
+        else:
+            delivery = Delivery.objects.select_for_update(of=("self",)).select_related("webhook").get(pk=delivery.pk)
         if delivery.status != DeliveryStatus.PENDING:
             return Attempt(delivery.status)
         delivery.attempts += 1
-        address = delivery_address(delivery=delivery)
+        if not just_owed:
+            address = delivery_address(delivery=delivery)
         try:
             channel_send(delivery=delivery, address=address)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded; the delivery decides what next

@@ -52,7 +52,10 @@ def case_open(
 def case_decide_automatically(*, case: Case) -> Case:
     """Run the enabled rules and approve, queue for a human, or reject; after a takedown, always a human."""
     status, reasons = _decided(case)
-    return case_record_decision(case=case, status=status, actor=AUTO, reasons=reasons)
+    return case_record_decision(case=case, status=status, actor=AUTO, reasons=reasons, also_saved=VERDICT_FIELDS)
+
+
+VERDICT_FIELDS = ("takedown", "score", "findings", "shingles")
 
 
 def _decided(case: Case) -> tuple[str, list[dict]]:

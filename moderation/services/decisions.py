@@ -1,6 +1,7 @@
 """One decision on a case: status, audit entry and event, in the caller's transaction."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,10 +51,14 @@ def iso(moment) -> str:
 DECISION_FIELDS = ["status", "claimed_by", "claim_expires_at", "queued_at", "decided_at"]
 
 
-def case_record_decision(*, case: Case, status: str, actor: Actor, reasons: list[dict], note: str = "") -> Case:
-    """Move the case to `status`, log it, and emit the matching moderation.* event (none for closed)."""
+def case_record_decision(*, case: Case, status: str, actor: Actor, reasons: list[dict], note: str = "",
+                         also_saved: Sequence[str] = ()) -> Case:
+    """Move the case to `status`, log it, and emit the matching moderation.* event (none for closed).
+
+    `also_saved`: fields the caller changed too (the rules' verdict), saved with the decision.
+    """
     now = decision_mark(case=case, status=status)
-    case.save(update_fields=DECISION_FIELDS)
+    case.save(update_fields=[*DECISION_FIELDS, *also_saved])
     return decision_log(case=case, status=status, actor=actor, reasons=reasons, note=note, at=now)
 
 

@@ -1,12 +1,14 @@
 """The consumer keeps the rulebook in memory: every change to the rules or the thresholds, by whatever path,
-applies from the next submission on; and a revision is given one case, however it arrives."""
+applies from the next submission on; a revision is given one case, however it arrives; and a case decided again
+keeps the rules' verdict."""
 from __future__ import annotations
 
 import uuid
 
 import pytest
 
-from moderation.models import Case, Policy, Rule
+from moderation.models import Case, CaseStatus, Policy, Rule
+from moderation.services import case_decide_automatically
 from moderation.tests.factories import CLEAN_BODY, CaseFactory, submitted
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +48,11 @@ def test_a_revision_that_has_its_case_already_gets_no_second_one(apply, emitted,
     apply(submitted(article_id=str(case.article_id), by=trusted, correlation_id=str(uuid.uuid4())))
     assert Case.objects.filter(article_id=case.article_id).count() == 1
     assert emitted() == []
+
+
+def test_a_case_decided_again_by_the_rules_stores_their_verdict(trusted) -> None:
+    case = CaseFactory(status=CaseStatus.OPEN, body=SPAM, author=trusted)
+    case_decide_automatically(case=case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REJECTED and case.score == 10
+    assert [finding["rule"] for finding in case.findings] == ["spam_terms"] and case.shingles
