@@ -5,12 +5,14 @@ the broker has confirmed the whole window, so several relays can run side by sid
 that dies mid-window leaves its rows unsent (they go out again; consumers deduplicate).
 
 Two windows are in flight at once, each in its own transaction on its own connection: while the
-broker confirms one, the relay claims and publishes the next, so database and broker work overlap.
+broker confirms one, the relay has already published the next, and the database thread commits
+the confirmed one and claims the one after, so database and broker work overlap.
 """
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -88,19 +90,21 @@ def row_checked(service: str, event_id: str, event_type: str, body: str) -> tupl
 
 @dataclass(frozen=True)
 class Claimed:
-    """Rows claimed for one window, with their envelopes (what the publish spans continue)."""
+    """Rows claimed for one window; the transaction on `conn` holds their locks until it is settled."""
 
+    conn: psycopg.Connection
     rows: list[tuple]
-    envelopes: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class InFlight:
-    """A published window awaiting confirms; its rows stay locked by the transaction on `conn`."""
+    """A checked window: its sendable rows on the wire (`window`: None when none was), awaiting
+    confirms, and the rows to park in the same transaction."""
 
     conn: psycopg.Connection
     rows: list[tuple]
-    window: Window
+    parked: list[tuple[int, str]]
+    window: Window | None
 
 
 class Relay:
@@ -166,7 +170,8 @@ class Relay:
             self.db = psycopg.connect(self.dsn, autocommit=True)
             self.leader = False  # a session-level lock: it went with the old connection
             self.db.execute("LISTEN eventbus_outbox")
-            self.work = [psycopg.connect(self.dsn) for _ in range(2)]
+            # Two windows at the broker and the claim of a third: see relay_due.
+            self.work = [psycopg.connect(self.dsn) for _ in range(3)]
             self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.service}-relay-db")
         if self.amqp is None:
             self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay", heartbeat=self.heartbeat)
@@ -228,68 +233,82 @@ class Relay:
     def relay_due(self) -> int:
         """Publish every due row; returns how many the broker confirmed.
 
-        The database thread commits window k-1 and claims window k+1 while this thread publishes
-        window k: database round trips and AMQP framing overlap instead of taking turns.
+        Window k goes on the wire while the broker still confirms window k-1, so the broker always
+        has work. The database thread claims window k+1 while this thread checks and publishes k,
+        and commits k-1 once it is confirmed: each window has its own transaction, on one of three
+        connections taken in turn, and the database thread only waits on PostgreSQL, so its round
+        trips overlap this thread's work and the broker's instead of taking turns with them.
         """
         before = self.sent_total
-        current = self.work[0]
-        claiming: Future = self._db_thread.submit(self._claim, current)
+        free = deque(self.work)  # connections without an open window
+        claiming: Future = self._db_thread.submit(self._claim, free.popleft())
+        settling: deque[Future] = deque()
         in_flight: InFlight | None = None
         try:
             while True:
+                wait([claiming])
+                while settling and settling[0].done():  # ran before this claim: say its own error first
+                    settling.popleft().result()
                 claimed = claiming.result()
-                rows = claimed.rows
+                if claimed.rows:
+                    # The next claim skips the rows locked by this window and the one before it.
+                    claiming = self._db_thread.submit(self._claim, free.popleft())
+                published = self._publish(claimed) if claimed.rows else None
                 if in_flight is not None:
-                    self.publisher.wait(in_flight.window)
-                if not rows:
-                    if in_flight is not None:
-                        self._db_thread.submit(self._settle, in_flight).result()
+                    if in_flight.window is not None:
+                        self.publisher.wait(in_flight.window)
+                    settling.append(self._db_thread.submit(self._settle, in_flight))
+                    free.append(in_flight.conn)  # one database thread: a later claim on it runs after the commit
+                if published is None:
+                    for settled in settling:
+                        settled.result()
                     return self.sent_total - before
-                following = self.work[1] if current is self.work[0] else self.work[0]
-                claiming = self._db_thread.submit(self._settle_then_claim, in_flight, following)
-                with messages_publishing(rows, claimed.envelopes):
-                    in_flight = InFlight(current, rows, self.publisher.publish(
-                        [OutgoingMessage(event_id, kind, corr, body) for _id, event_id, kind, corr, body in rows]))
-                current = following
+                in_flight = published
         except BaseException:
-            wait([claiming])  # the database thread must be done with the connections before they close
+            # The database thread must be done with the connections before they close.
+            self._db_thread.submit(lambda: None).exception()
             raise
 
     def _claim(self, conn: psycopg.Connection) -> Claimed:
-        """Claim due rows and park, in the same transaction, those that cannot go out as they are."""
-        while not self.stopper.stopping:
-            rows = conn.execute(CLAIM, [self.batch_size]).fetchall()
-            if not rows:
-                conn.rollback()
-                return Claimed([], [])
-            sendable, envelopes = [], []
-            for row in rows:
-                row_id, event_id, event_type, _corr, body = row
-                doc, problem = row_checked(self.service, event_id, event_type, body)
-                if doc is not None:
-                    sendable.append(row)
-                    envelopes.append(doc)
-                else:
-                    log.error("parked outbox row %s (%s id=%s): %s", row_id, event_type, event_id, problem)
-                    conn.execute(PARK, [problem, row_id])
-                    self.parked_total += 1
-            if sendable:
-                return Claimed(sendable, envelopes)
-            conn.commit()  # a window of parked rows only: keep them parked and claim on
-        return Claimed([], [])
+        rows = conn.execute(CLAIM, [self.batch_size]).fetchall()
+        if not rows:
+            conn.rollback()
+        return Claimed(conn, rows)
 
-    def _settle_then_claim(self, settled: InFlight | None, conn: psycopg.Connection) -> Claimed:
-        if settled is not None:
-            self._settle(settled)
-        return self._claim(conn)
+    def _publish(self, claimed: Claimed) -> InFlight:
+        """Check the claimed rows and put those that can go out on the wire; the others are parked
+        when the window commits."""
+        sendable, envelopes, parked = [], [], []
+        for row in claimed.rows:
+            row_id, event_id, event_type, _corr, body = row
+            doc, problem = row_checked(self.service, event_id, event_type, body)
+            if doc is not None:
+                sendable.append(row)
+                envelopes.append(doc)
+            else:
+                log.error("parked outbox row %s (%s id=%s): %s", row_id, event_type, event_id, problem)
+                parked.append((row_id, problem))
+        if not sendable:
+            return InFlight(claimed.conn, [], parked, None)
+        with messages_publishing(sendable, envelopes):
+            window = self.publisher.publish([OutgoingMessage(event_id, kind, corr, body)
+                                             for _id, event_id, kind, corr, body in sendable])
+        return InFlight(claimed.conn, sendable, parked, window)
 
-    def _settle(self, window: InFlight) -> None:
-        """Record what the broker said about a confirmed window and commit its transaction."""
-        self._record(window.conn, window.rows, window.window)
-        window.conn.commit()
-        self.sent_total += len(window.window.acked)
-        sent = window.window
-        types = {event_id: event_type for _id, event_id, event_type, _corr, _body in window.rows}
+    def _settle(self, settled: InFlight) -> None:
+        """Park what could not go out, record what the broker said about the rest, and commit the window."""
+        conn = settled.conn
+        for row_id, problem in settled.parked:
+            conn.execute(PARK, [problem, row_id])
+        if settled.window is not None:
+            self._record(conn, settled.rows, settled.window)
+        conn.commit()
+        self.parked_total += len(settled.parked)
+        if settled.window is None:
+            return
+        sent = settled.window
+        self.sent_total += len(sent.acked)
+        types = {event_id: event_type for _id, event_id, event_type, _corr, _body in settled.rows}
         window_settled(acked_types=[types[e] for e in sent.acked], returned_types=[types[e] for e in sent.returned],
                        seconds=sent.confirmed_at - sent.published_at)
 
