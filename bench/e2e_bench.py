@@ -278,6 +278,8 @@ def _kind(pid: str, comm: str) -> str | None:
         return "postgres" if len(title) > 2 and title[2].decode() in PLATFORM_DATABASES else None
     if comm == "beam.smp":
         return "rabbitmq"
+    if comm == "supervisord":  # it copies every line every process writes into its one stream
+        return "supervisord"
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     name = next((v[len(b"PROCESS_NAME="):].decode() for v in environ if v.startswith(b"PROCESS_NAME=")), "")
     service = next((s for s in SERVICES if name.startswith(f"{s}-")), None)

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
 from publishing.models import Article, Revision, TimelineEntry
-from publishing.services.flows import flow_observe
+from publishing.services.flows import CAUSES, flow_observe
 
 
 def iso(moment: datetime) -> str:
@@ -66,17 +66,21 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     article_id = event.data.get("article_id")
     if not article_id:
         return None
-    seen = (Article.objects.filter(pk=article_id)
-            .annotate(seen=Exists(TimelineEntry.objects.filter(event_id=event.id)))
-            .values_list("seen", flat=True)[:1])
-    match list(seen):
+    seen = Exists(TimelineEntry.objects.filter(event_id=event.id))
+    if event.type in CAUSES:  # flow_observe reads the article and its author: in the same query
+        article = Article.objects.select_related("author").annotate(seen=seen).filter(pk=article_id).first()
+        found = [] if article is None else [article.seen]
+    else:
+        article = None
+        found = list(Article.objects.filter(pk=article_id).annotate(seen=seen).values_list("seen", flat=True)[:1])
+    match found:
         case []:
             return None
         case [True]:  # a redelivered event was watched the first time
             return TimelineEntry.objects.get(event_id=event.id)
     entry = _entry(event, article_id)
     entry.save(force_insert=True)
-    flow_observe(entry=entry)
+    flow_observe(entry=entry, article=article)
     return entry
 
 
