@@ -46,13 +46,27 @@ class Generation(models.Model):
 
 
 class TitleVector(Func):
-    """The title's (weight A) lexemes of head_vector: indexed as an expression (search_document_title), no column."""
+    """The title's (weight A) lexemes of head_vector: indexed as an expression (search_document_title_words), no column."""
 
     function = "ts_filter"
     output_field = SearchVectorField()
 
     def __init__(self) -> None:
         super().__init__("head_vector", RawSQL("""'{a}'::"char"[]""", []))
+
+
+class PairVector(Func):
+    """The pairs of adjacent lexemes of search_vector (SQL function search_pairs, migration 0003): indexed, no column.
+
+    A phrase is checked on positions, which GIN does not keep: without this, "a b" reads the vector of every
+    document holding both words. Each pair is a hash (search_pair_token), so any document's pairs fit a tsvector.
+    """
+
+    function = "search_pairs"
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__("search_vector")
 
 
 class Document(models.Model):
@@ -98,11 +112,15 @@ class Document(models.Model):
             models.UniqueConstraint(fields=["generation", "article_id"], name="search_document_one_per_generation"),
         ]
         indexes = [
-            # Partial on live: tombstones never match, and the newest-first listing can count from the index alone.
-            GinIndex(fields=["search_vector"], name="search_document_vector", condition=Q(live=True)),
+            # Whole, not partial on live like the filters' indexes below: the planner never ANDs two bitmaps of
+            # indexes with the same predicate, and a tag or date filter should meet the words in the indexes, not
+            # by reading each candidate's vector. A tombstone's vector is empty, so it adds nothing to these.
+            GinIndex(fields=["search_vector"], name="search_document_words"),
             # The ranking tiers (selectors.tiers): title matches, then summary/tag matches, then the rest.
-            GinIndex(TitleVector(), name="search_document_title", condition=Q(live=True)),
-            GinIndex(fields=["head_vector"], name="search_document_head", condition=Q(live=True)),
+            GinIndex(TitleVector(), name="search_document_title_words"),
+            GinIndex(fields=["head_vector"], name="search_document_head_words"),
+            GinIndex(PairVector(), name="search_document_pairs"),
+            # Partial on live: tombstones never match, and the newest-first listing can count from the index alone.
             GinIndex(fields=["tags"], name="search_document_tags", condition=Q(live=True)),
             models.Index(fields=["generation", "-published_at"], name="search_document_recent", condition=Q(live=True)),
             models.Index(fields=["author_username"], name="search_document_author"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, TrigramSimilarity
+from django.db import connection
 from django.db.models import FloatField, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Left, NullIf
@@ -16,7 +17,17 @@ from django.utils.safestring import SafeString, mark_safe
 
 from search_indexer.models import SEARCH_CONFIG, Document, Generation, GenerationStatus, Term
 from search_indexer.text import clean
-from search_indexer.tiers import TIER_SCORES, count_capped, gin_scans, page_ids, tiers
+from search_indexer.tiers import (
+    TIER_SCORES,
+    count_capped,
+    full_matches,
+    gin_scans,
+    head_matches,
+    negation_tiers,
+    page_ids,
+    tiers,
+)
+from search_indexer.tsquery import QueryShape, query_shape
 
 # A small bonus that fades with age (0.1 today, 0.05 after 30 days), added to the tier's score in `rank`.
 # date_part (double precision), not extract (numeric): numeric arithmetic on every match costs milliseconds.
@@ -26,6 +37,9 @@ RECENCY = RawSQL("0.1 / (1 + greatest(0, date_part('epoch', now() - published_at
 # Control characters cannot occur in indexed text (text.clean removes them), so they mark highlights safely.
 START, STOP = "\x02", "\x03"
 WORD = re.compile(r"[^\W\d_]{3,}")
+# Letters, digits and spaces only: the parser makes plain words of these (no phrase, no negation), so the query's
+# shape is known without asking PostgreSQL.
+PLAIN_QUERY = re.compile(r"[^\W_\s]+(?:\s+[^\W_\s]+)*")
 # The first match's words come first; short enough for a results page.
 HEADLINE_OPTIONS = {"max_words": 35, "min_words": 15, "max_fragments": 2, "fragment_delimiter": " … "}
 # "Did you mean" looks up at most this many words of a query (one trigram scan each).
@@ -109,16 +123,23 @@ def document_search(
     documents = _filtered(generation=generation_active(), tags=tags, author=author,
                           date_from=date_from, date_to=date_to)
     query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG) if q else None
+    shape = _shape(q) if q else QueryShape()
     if query is None:  # newest first walks the (generation, published_at) index and stops after one page
         tiered, scores, matches = [documents.order_by("-published_at", "id")], (0.0,), documents
-    else:  # websearch_to_tsquery makes a negation only of "-word"
-        tiered, scores = tiers(documents, query=query, negated="-" in q), TIER_SCORES
+    elif shape.negation_only:
+        tiered, scores = negation_tiers(documents, query=query), TIER_SCORES
         matches = documents.filter(search_vector=query)
+    else:  # websearch_to_tsquery makes a negation only of "-word"
+        tiered, scores = tiers(documents, query=query, negated="-" in q, pairs=shape.pairs), TIER_SCORES
+        matches = full_matches(documents, query=query, pairs=shape.pairs)
     offset = (page - 1) * page_size
-    with gin_scans() if query is not None else nullcontext():
+    with gin_scans() if query is not None and not shape.negation_only else nullcontext():
         ranked, total = page_ids(tiered, offset=offset, page_size=page_size)
         # A page that saw every match knows the count; otherwise count up to a cap (exact counts read every match).
-        count, capped = (total, False) if total is not None else count_capped(matches, at_least=offset + page_size + 1)
+        first = (head_matches(documents, query=query, ranked=ranked, negated="-" in q)
+                 if total is None and query is not None and not shape.negation_only else None)
+        count, capped = (total, False) if total is not None else count_capped(
+            matches, at_least=offset + page_size + 1, first=first)
     details = _page_details(ids=[pk for pk, _ in ranked], query=query)
     hits = [
         SearchHit(
@@ -134,6 +155,14 @@ def document_search(
     suggestion = term_suggestion(q=q) if q and count == 0 else None
     return SearchResults(count=count, count_capped=capped, page=page, page_size=page_size, results=hits,
                          suggestion=suggestion)
+
+
+def _shape(q: str) -> QueryShape:
+    if PLAIN_QUERY.fullmatch(q):
+        return QueryShape()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [SEARCH_CONFIG, q])
+        return query_shape(cursor.fetchone()[0])
 
 
 def _page_details(*, ids: list[int], query: SearchQuery | None) -> dict[int, dict]:

@@ -13,9 +13,10 @@ from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, F, Func, QuerySet
+from django.db.models.expressions import RawSQL
 
-from search_indexer.models import TitleVector
+from search_indexer.models import PairVector, TitleVector
 
 # Scores for the API's `rank`, ordered like the tiers (ts_rank's weights for A, B and C): recency adds at most
 # 0.1, so a score never crosses into the tier above and ranks always decrease down the result list.
@@ -24,7 +25,40 @@ TIER_SCORES = (1.0, 0.4, 0.2)
 COUNT_CAP = 1000
 
 
-def tiers(documents: QuerySet, *, query: SearchQuery, negated: bool) -> list[QuerySet]:
+class PairsMatch(Func):
+    """search_pairs(search_vector) @@ search_pairs_query(pairs): documents that have every pair side by side."""
+
+    template = "%(expressions)s"
+    arg_joiner = " @@ "
+    output_field = BooleanField()
+
+    def __init__(self, pairs: tuple[str, ...]) -> None:
+        super().__init__(PairVector(), RawSQL("search_pairs_query(%s::text[])", [list(pairs)]))
+
+
+class VectorMatch(Func):
+    """search_vector @@ query written as the function behind @@, which no index serves: the check of a candidate."""
+
+    function = "ts_match_vq"
+    output_field = BooleanField()
+
+    def __init__(self, query: SearchQuery) -> None:
+        super().__init__(F("search_vector"), query)
+
+
+def full_matches(documents: QuerySet, *, query: SearchQuery, pairs: tuple[str, ...] = ()) -> QuerySet:
+    """Documents whose whole vector matches; `pairs` (tsquery.QueryShape) must be ones every match has.
+
+    The pair index then finds the few documents to check, where the word index alone would have the vector of
+    every document holding the words read and checked for positions. The check must not go through the word
+    index: ANDed with it, every candidate would be rechecked on both conditions, computing its pairs again.
+    """
+    if pairs:
+        return documents.filter(PairsMatch(pairs)).filter(VectorMatch(query))
+    return documents.filter(search_vector=query)
+
+
+def tiers(documents: QuerySet, *, query: SearchQuery, negated: bool, pairs: tuple[str, ...] = ()) -> list[QuerySet]:
     """Disjoint querysets whose union is every match, best tier first, each newest first.
 
     head_vector holds the same lexemes at the same positions as the title and summary part of search_vector,
@@ -36,8 +70,26 @@ def tiers(documents: QuerySet, *, query: SearchQuery, negated: bool) -> list[Que
     summary = documents.filter(head_vector=query).exclude(title_vector=query)
     if negated:
         title, summary = title.filter(search_vector=query), summary.filter(search_vector=query)
-    body = documents.filter(search_vector=query).exclude(head_vector=query)
+    body = full_matches(documents, query=query, pairs=pairs).exclude(head_vector=query)
     return [tier.order_by("-published_at", "id") for tier in (title, summary, body)]
+
+
+def negation_tiers(documents: QuerySet, *, query: SearchQuery) -> list[QuerySet]:
+    """tiers() of a negation-only query (tsquery.QueryShape): its matches all match by the title, so one tier.
+
+    Such a query matches most documents, and no index finds them: newest first walks the date index and stops
+    after a page, where a bitmap of "everything" would read every vector.
+    """
+    return [documents.filter(search_vector=query).order_by("-published_at", "id")]
+
+
+def head_matches(documents: QuerySet, *, query: SearchQuery, ranked: list[tuple[int, int]],
+                 negated: bool) -> QuerySet | None:
+    """Matches by title or summary (a smaller index than the whole text's), when they filled the page: enough of
+    them may pass the count's cap alone. Only without negation is a head match a match."""
+    if negated or any(tier > 1 for _, tier in ranked):
+        return None
+    return documents.filter(head_vector=query)
 
 
 @contextmanager
@@ -47,13 +99,19 @@ def gin_scans() -> Iterator[None]:
     The planner prices `@@` as cheap, unaware that it reads a TOASTed vector for every row, and it guesses an
     unknown word at about 0.5% of the rows: for a LIMIT it then walks the published_at index and checks all
     100,000 rows (0.8 s for a typo). A bitmap scan costs what the word's posting lists hold, always.
+
+    No JIT either: the cost that keeps search_pairs (migration 0003) from being evaluated row by row lifts the
+    estimate of a phrase's plan over jit_above_cost, and compiling takes 30 ms where the plan reads 50 rows.
     """
+    nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
         yield
         # Inside an outer transaction (tests, ATOMIC_REQUESTS) SET LOCAL would outlive this block; after an error
-        # the rollback to the savepoint undoes it instead.
-        cursor.execute("SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_seqscan TO DEFAULT")
+        # the rollback to the savepoint undoes it instead. A transaction of its own ends them with its commit.
+        if nested:
+            cursor.execute("SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_seqscan TO DEFAULT; "
+                           "SET LOCAL jit TO DEFAULT")
 
 
 def page_ids(tiered: list[QuerySet], *, offset: int, page_size: int) -> tuple[list[tuple[int, int]], int | None]:
@@ -67,8 +125,14 @@ def page_ids(tiered: list[QuerySet], *, offset: int, page_size: int) -> tuple[li
     return seen[offset:offset + page_size], len(seen)
 
 
-def count_capped(documents: QuerySet, *, at_least: int) -> tuple[int, bool]:
-    """(count, capped): exact up to COUNT_CAP (or further when the reader paged past it), else the cap."""
+def count_capped(documents: QuerySet, *, at_least: int, first: QuerySet | None = None) -> tuple[int, bool]:
+    """(count, capped): exact up to COUNT_CAP (or further when the reader paged past it), else the cap.
+
+    `first`, some of the documents (head_matches): when those alone pass the cap, so do all, and a common word
+    is counted from its smaller head index, not from the bitmap of every document with the word.
+    """
     cap = max(COUNT_CAP, at_least)
+    if first is not None and first.order_by()[: cap + 1].count() > cap:
+        return cap, True
     found = documents.order_by()[: cap + 1].count()
     return min(found, cap), found > cap
