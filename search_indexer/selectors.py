@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -17,16 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from search_indexer.models import SEARCH_CONFIG, Document, Generation, GenerationStatus, Term
 from search_indexer.text import clean
-from search_indexer.tiers import (
-    TIER_SCORES,
-    count_capped,
-    full_matches,
-    gin_scans,
-    head_matches,
-    negation_tiers,
-    page_ids,
-    tiers,
-)
+from search_indexer.tiers import ranked_page, search_plan
 from search_indexer.tsquery import QueryShape, query_shape
 
 # A small bonus that fades with age (0.1 today, 0.05 after 30 days), added to the tier's score in `rank`.
@@ -123,28 +113,15 @@ def document_search(
     documents = _filtered(generation=generation_active(), tags=tags, author=author,
                           date_from=date_from, date_to=date_to)
     query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG) if q else None
-    shape = _shape(q) if q else QueryShape()
-    if query is None:  # newest first walks the (generation, published_at) index and stops after one page
-        tiered, scores, matches = [documents.order_by("-published_at", "id")], (0.0,), documents
-    elif shape.negation_only:
-        tiered, scores = negation_tiers(documents, query=query), TIER_SCORES
-        matches = documents.filter(search_vector=query)
-    else:  # websearch_to_tsquery makes a negation only of "-word"
-        tiered, scores = tiers(documents, query=query, negated="-" in q, pairs=shape.pairs), TIER_SCORES
-        matches = full_matches(documents, query=query, pairs=shape.pairs)
-    offset = (page - 1) * page_size
-    with gin_scans() if query is not None and not shape.negation_only else nullcontext():
-        ranked, total = page_ids(tiered, offset=offset, page_size=page_size)
-        # A page that saw every match knows the count; otherwise count up to a cap (exact counts read every match).
-        first = (head_matches(documents, query=query, ranked=ranked, negated="-" in q)
-                 if total is None and query is not None and not shape.negation_only else None)
-        count, capped = (total, False) if total is not None else count_capped(
-            matches, at_least=offset + page_size + 1, first=first)
+    # websearch_to_tsquery makes a negation only of "-word"
+    plan = search_plan(documents, query=query, shape=_shape(q) if q else QueryShape(), negated="-" in q,
+                       filtered=bool(tags or author or date_from or date_to))
+    ranked, count, capped = ranked_page(plan, offset=(page - 1) * page_size, page_size=page_size)
     details = _page_details(ids=[pk for pk, _ in ranked], query=query)
     hits = [
         SearchHit(
             article_id=str(doc["article_id"]), title=doc["title"], url=doc["url"], snippet=_highlighted(doc["snippet"]),
-            rank=round(scores[tier] + doc["recency"], 6), tags=doc["tags"], published_at=doc["published_at"],
+            rank=round(plan.scores[tier] + doc["recency"], 6), tags=doc["tags"], published_at=doc["published_at"],
             author={"id": str(doc["author_id"]) if doc["author_id"] else None, "username": doc["author_username"],
                     "display_name": doc["author_name"]},
         )

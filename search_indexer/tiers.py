@@ -9,7 +9,8 @@ stops, a rare word's tiers are a handful of rows each.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
@@ -17,12 +18,48 @@ from django.db.models import BooleanField, F, Func, QuerySet
 from django.db.models.expressions import RawSQL
 
 from search_indexer.models import PairVector, TitleVector
+from search_indexer.tsquery import QueryShape
 
 # Scores for the API's `rank`, ordered like the tiers (ts_rank's weights for A, B and C): recency adds at most
 # 0.1, so a score never crosses into the tier above and ranks always decrease down the result list.
 TIER_SCORES = (1.0, 0.4, 0.2)
 # Counting stops here: "1000+" is as useful to a reader as 31,597, and exact counts read every match.
 COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    tiers: list[QuerySet]
+    scores: tuple[float, ...]  # of each tier
+    matches: QuerySet
+    through_gin: bool  # inside gin_scans()
+    # Matches by title or summary: when they filled the page, they may pass the count's cap alone, read from a
+    # smaller index than the whole text's. None where a head match need not be a match (negation), or where the
+    # matches are few anyway (a filter), so a shortcut would mostly count twice.
+    head: QuerySet | None = None
+
+
+def search_plan(documents: QuerySet, *, query: SearchQuery | None, shape: QueryShape, negated: bool,
+                filtered: bool) -> SearchPlan:
+    if query is None:  # newest first walks the (generation, published_at) index and stops after one page
+        return SearchPlan([documents.order_by("-published_at", "id")], (0.0,), documents, through_gin=False)
+    if shape.negation_only:
+        return SearchPlan(negation_tiers(documents, query=query), TIER_SCORES,
+                          documents.filter(search_vector=query), through_gin=False)
+    return SearchPlan(tiers(documents, query=query, negated=negated, pairs=shape.pairs), TIER_SCORES,
+                      full_matches(documents, query=query, pairs=shape.pairs), through_gin=True,
+                      head=None if negated or filtered else documents.filter(head_vector=query))
+
+
+def ranked_page(plan: SearchPlan, *, offset: int, page_size: int) -> tuple[list[tuple[int, int]], int, bool]:
+    """((id, tier) of the page, count, capped)."""
+    with gin_scans() if plan.through_gin else nullcontext():
+        ranked, total = page_ids(plan.tiers, offset=offset, page_size=page_size)
+        # A page that saw every match knows the count; otherwise count up to a cap (exact counts read every match).
+        if total is not None:
+            return ranked, total, False
+        head = plan.head if all(tier <= 1 for _, tier in ranked) else None
+        return ranked, *count_capped(plan.matches, at_least=offset + page_size + 1, first=head)
 
 
 class PairsMatch(Func):
@@ -83,15 +120,6 @@ def negation_tiers(documents: QuerySet, *, query: SearchQuery) -> list[QuerySet]
     return [documents.filter(search_vector=query).order_by("-published_at", "id")]
 
 
-def head_matches(documents: QuerySet, *, query: SearchQuery, ranked: list[tuple[int, int]],
-                 negated: bool) -> QuerySet | None:
-    """Matches by title or summary (a smaller index than the whole text's), when they filled the page: enough of
-    them may pass the count's cap alone. Only without negation is a head match a match."""
-    if negated or any(tier > 1 for _, tier in ranked):
-        return None
-    return documents.filter(head_vector=query)
-
-
 @contextmanager
 def gin_scans() -> Iterator[None]:
     """Plan the queries inside through the GIN indexes (bitmap scans), never by walking the date index or the table.
@@ -128,7 +156,7 @@ def page_ids(tiered: list[QuerySet], *, offset: int, page_size: int) -> tuple[li
 def count_capped(documents: QuerySet, *, at_least: int, first: QuerySet | None = None) -> tuple[int, bool]:
     """(count, capped): exact up to COUNT_CAP (or further when the reader paged past it), else the cap.
 
-    `first`, some of the documents (head_matches): when those alone pass the cap, so do all, and a common word
+    `first`, some of the documents (SearchPlan.head): when those alone pass the cap, so do all, and a common word
     is counted from its smaller head index, not from the bitmap of every document with the word.
     """
     cap = max(COUNT_CAP, at_least)
