@@ -17,6 +17,7 @@ from django.db import migrations
 
 import search_indexer.models
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 
 FUNCTIONS = r"""
 CREATE FUNCTION search_pair_token(pair text) RETURNS text
@@ -45,6 +46,9 @@ RETURN (
 
 
 class Migration(migrations.Migration):
+    # CONCURRENTLY, outside a transaction: searches and the consumer go on while the indexes build (minutes at
+    # 100,000 documents), and the new ones exist before the old ones go.
+    atomic = False
 
     dependencies = [
         ('search_indexer', '0002_document_search_document_title_and_more'),
@@ -53,13 +57,12 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL(FUNCTIONS, reverse_sql="DROP FUNCTION search_pairs_query(text[]); "
                                                  "DROP FUNCTION search_pairs(tsvector); DROP FUNCTION search_pair_token(text)"),
-        migrations.RemoveIndex(model_name='document', name='search_document_vector'),
-        migrations.RemoveIndex(model_name='document', name='search_document_title'),
-        migrations.RemoveIndex(model_name='document', name='search_document_head'),
-        *[migrations.AddIndex(model_name='document', index=index) for index in (
+        *[AddIndexConcurrently(model_name='document', index=index) for index in (
             GinIndex(fields=['search_vector'], name='search_document_words'),
             GinIndex(search_indexer.models.TitleVector(), name='search_document_title_words'),
             GinIndex(fields=['head_vector'], name='search_document_head_words'),
             GinIndex(search_indexer.models.PairVector(), name='search_document_pairs'),
         )],
+        *[RemoveIndexConcurrently(model_name='document', name=name)
+          for name in ('search_document_vector', 'search_document_title', 'search_document_head')],
     ]
