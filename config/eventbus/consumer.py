@@ -1,9 +1,12 @@
 """The consumer: one quorum queue per service, handlers applied once, failures retried by the broker.
 
-Deliveries are buffered and applied one at a time from the main loop, so waiting for a publish
-confirm (to a retry or dead queue) never re-enters a handler. A message is acked only after its
-transaction committed, or after it was safely moved to a retry or dead queue (a forward the
-broker returns is a failure: nothing is acked, the connection and topology are made anew).
+Deliveries are buffered and applied from the main loop, so waiting for a publish confirm (to a
+retry or dead queue) never re-enters a handler. What has already arrived, up to `batch` messages,
+is applied in one transaction, a savepoint each (config/eventbus/batching.py): one
+COMMIT for the lot under load, and a lone message at low load is applied at once, on its own.
+A message is acked only after its transaction committed, and a failed one only after it was
+safely moved to a retry or dead queue (a forward the broker returns is a failure: nothing is
+acked, the connection and topology are made anew).
 
 Only events the producer of their type sent are applied: the sender is RabbitMQ's validated
 `user_id` (config/eventbus/senders.py); anything else is dead-lettered at once as `forged`.
@@ -15,13 +18,15 @@ import collections
 import logging
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import amqp
+from django.conf import settings
 from django.db import connection
 
 from config.eventbus.attempts import CRASH_LIMIT, attempt_clear, attempt_start, message_key
+from config.eventbus.batching import BatchNotCommitted, messages_apply
 from config.eventbus.broker import (
     CONNECTION_ERRORS,
     Topology,
@@ -31,6 +36,7 @@ from config.eventbus.broker import (
     publish_mandatory,
     topology_declare,
 )
+from config.eventbus.envelope import Event
 from config.eventbus.housekeeping import ATTEMPTS_PRUNE, INBOX_PRUNE, Housekeeper, Sweep
 from config.eventbus.inbox import (
     APPLIED,
@@ -39,6 +45,7 @@ from config.eventbus.inbox import (
     POISON,
     DatabaseUnavailable,
     Outcome,
+    claimed_and_handled,
     database_call,
     message_apply,
 )
@@ -48,6 +55,7 @@ from config.eventbus.registry import Handler
 from config.eventbus.senders import ORIGINAL_USER, forwarded_properties, sender_of, sender_problem
 
 log = logging.getLogger("eventbus.consumer")
+CONSUMER_BATCH = 50  # EVENTBUS["CONSUMER_BATCH"] when the settings do not say
 
 
 class Stopping(Exception):
@@ -79,6 +87,7 @@ class Consumer:
         inbox_retention_days: int = 30,
         heartbeat: int = 30,
         housekeeping_seconds: float = 10.0,
+        batch: int | None = None,
     ) -> None:
         self.topology = topology
         self.heartbeat = heartbeat
@@ -97,6 +106,8 @@ class Consumer:
         self.buffer: collections.deque[amqp.Message] = collections.deque()
         self.channel: amqp.Channel | None = None
         self.ack_every = max(1, prefetch // 4)
+        # More than the prefetch can never be waiting at once.
+        self.batch = max(1, min(prefetch, batch or settings.EVENTBUS.get("CONSUMER_BATCH", CONSUMER_BATCH)))
         self._last_tag, self._unacked = 0, 0
         self._applied_lines: list[str] = []
         self.handled = 0
@@ -144,7 +155,7 @@ class Consumer:
     def _serve(self) -> None:
         while not self.stopper.stopping:
             if self.buffer:
-                self._handle(self.buffer.popleft())
+                self._handle_waiting()
             elif not self._pull(timeout=0):
                 # Nothing more has arrived: ack what is done before waiting for the broker.
                 self._flush_acks()
@@ -159,11 +170,52 @@ class Consumer:
             return False
         return True
 
-    def _handle(self, message: amqp.Message) -> None:
-        if message.delivery_info.get("redelivered"):
-            self._handle_alone(message)
+    def _handle_waiting(self) -> None:
+        if self.buffer[0].delivery_info.get("redelivered"):
+            self._handle_alone(self.buffer.popleft())
+            return
+        batch = self._batch_take()
+        if len(batch) == 1:
+            self._settle(batch[0], self._apply(batch[0]))
+            self._ack_soon()
         else:
-            self._settle(message, self._apply(message))
+            self._handle_batch(batch)
+
+    def _batch_take(self) -> list[amqp.Message]:
+        """What has arrived by now, up to `batch` messages, never waiting for more: at low load one.
+        A redelivery ends the batch: it is handled alone (`_handle_alone`)."""
+        while len(self.buffer) < self.batch and self._pull(timeout=0):
+            pass
+        batch: list[amqp.Message] = []
+        while self.buffer and len(batch) < self.batch and not self.buffer[0].delivery_info.get("redelivered"):
+            batch.append(self.buffer.popleft())
+        return batch
+
+    def _handle_batch(self, batch: list[amqp.Message]) -> None:
+        """One COMMIT, then each message settled in order (failed ones forwarded to their retry queue)
+        and one ack for all. A lost database holds the whole batch and applies it again."""
+        timings: list[float] = []
+
+        def attempt() -> list[Outcome]:
+            timings.clear()
+            started = time.monotonic()
+            outcomes = messages_apply(batch, lambda message, unit: self._apply_timed(message, timings, unit))
+            commit = time.monotonic() - started - sum(timings)  # every message of the batch waited for it
+            timings[:] = [seconds + commit for seconds in timings]
+            return outcomes
+
+        try:
+            outcomes = self._with_database(attempt)
+        except BatchNotCommitted as exc:
+            log.warning("a batch of %d messages did not commit (%s); applying them one at a time", len(batch), exc)
+            for message in batch:
+                self._settle(message, self._apply(message))
+            self._flush_acks()
+            return
+        for message, outcome, seconds in zip(batch, outcomes, timings, strict=True):
+            self._timed(outcome, seconds)
+            self._settle(message, outcome)
+        self._flush_acks()
 
     def _handle_alone(self, message: amqp.Message) -> None:
         """A redelivery may be the message that crashed the consumer: earlier ones are acked first,
@@ -209,13 +261,12 @@ class Consumer:
                                                retries_left=attempt < self.topology.max_attempts)
         message_settled(event_type=event.type if event else message.properties.get("type"), outcome=counted,
                         event_time=event.time if event else None, dead_reason=dead_reason)
-        self._ack(message)
+        # Acked with the next flush (`multiple`): in-order processing means every earlier delivery is done too.
+        self._last_tag, self._unacked = message.delivery_tag, self._unacked + 1
         self.handled += 1
 
-    def _ack(self, message: amqp.Message) -> None:
-        """Ack after commit, several at a time (`multiple`): in-order processing means every earlier
-        delivery is done too. `_serve` flushes as soon as nothing more is waiting."""
-        self._last_tag, self._unacked = message.delivery_tag, self._unacked + 1
+    def _ack_soon(self) -> None:
+        """Acks of single messages go several at a time; `_serve` flushes as soon as nothing more is waiting."""
         if self._unacked >= self.ack_every:
             self._flush_acks()
 
@@ -250,13 +301,25 @@ class Consumer:
         publish_mandatory(self.out, copy, exchange=self.topology.retry_exchange, routing_key=queue)
 
     def _apply(self, message: amqp.Message) -> Outcome:
+        """One message in a transaction of its own."""
+        timings: list[float] = []
+        outcome = self._with_database(lambda: self._apply_timed(message, timings))
+        self._timed(outcome, timings[-1])
+        return outcome
+
+    def _apply_timed(self, message: amqp.Message, timings: list[float],
+                     unit: Callable[[Event, Handler], Outcome] = claimed_and_handled) -> Outcome:
         sender = sender_of(message, own_user=self.user)
         started = time.monotonic()
-        outcome = self._with_database(lambda: message_apply(
-            message.body, self.handlers, verify=lambda event: sender_problem(event, sender)))
-        if outcome.event is not None:
-            handler_timed(kind=outcome.kind, event_type=outcome.event.type, seconds=time.monotonic() - started)
+        outcome = message_apply(message.body, self.handlers, verify=lambda event: sender_problem(event, sender),
+                                unit=unit)
+        timings.append(time.monotonic() - started)
         return outcome
+
+    @staticmethod
+    def _timed(outcome: Outcome, seconds: float) -> None:
+        if outcome.event is not None:
+            handler_timed(kind=outcome.kind, event_type=outcome.event.type, seconds=seconds)
 
     def _with_database(self, work):
         """Run `work`, and while the database is down wait for it (keeping the message) instead of failing it."""

@@ -1,4 +1,5 @@
-"""Apply one incoming message: decode, check its contract, run its handler once, in one transaction."""
+"""Apply one incoming message: decode, check its contract, run its handler once, in one transaction
+(or under a savepoint of a batch's transaction: config/eventbus/batching.py)."""
 from __future__ import annotations
 
 import traceback
@@ -44,19 +45,34 @@ def _failure(kind: str, exc: BaseException, event: Event | None = None) -> Outco
 def inbox_claim(event: Event) -> bool:
     """False when this event id was applied before: the caller skips it.
 
-    Runs on the psycopg connection under Django's (same transaction): server-side binding lets
-    psycopg prepare this statement once, which matters on the hottest line of every consumer.
+    Runs on the psycopg connection under Django's (same transaction), without the ORM cursor's
+    wrapping: it is the hottest line of every consumer.
     """
     connection.ensure_connection()
     row = connection.connection.execute(CLAIM, [event.id, event.type, event.correlationid]).fetchone()
     return row is not None
 
 
+def handled(event: Event, handler: Handler) -> Outcome:
+    """Run the handler of a claimed event; a handler that skipped it as older than what it applied says so."""
+    with handling(event), stale_watch() as stale:
+        handler(event)
+    return Outcome(APPLIED, event, stale=bool(stale))
+
+
+def claimed_and_handled(event: Event, handler: Handler) -> Outcome:
+    """Inbox claim and handler in a transaction of their own (a savepoint, inside a caller's)."""
+    with transaction.atomic():
+        return handled(event, handler) if inbox_claim(event) else Outcome(DUPLICATE, event)
+
+
 def message_apply(raw: bytes | str, handlers: Mapping[str, Handler],
-                  verify: Callable[[Event], str | None] | None = None) -> Outcome:
+                  verify: Callable[[Event], str | None] | None = None,
+                  unit: Callable[[Event, Handler], Outcome] = claimed_and_handled) -> Outcome:
     """Apply once; raises DatabaseUnavailable when the database, not the message, is the problem.
 
     `verify` says why the event cannot be trusted (the consumer checks its sender), or None.
+    `unit` claims and handles a trusted event: in a transaction of its own, or in a batch's.
     """
     try:
         doc = envelope_decode(raw)
@@ -70,16 +86,12 @@ def message_apply(raw: bytes | str, handlers: Mapping[str, Handler],
     if handler is None:
         return Outcome(POISON, event, error=f"no handler for {event.type}", error_line=f"no handler for {event.type}")
     try:
-        with message_processing(doc, service=service_name()), transaction.atomic():
-            if not inbox_claim(event):
-                return Outcome(DUPLICATE, event)
-            with handling(event), stale_watch() as stale:
-                handler(event)
+        with message_processing(doc, service=service_name()):
+            return unit(event, handler)
     except Exception as exc:  # noqa: BLE001 - any handler error is retried, then dead-lettered
-        if _is_database_outage(exc):
+        if database_outage(exc):
             raise DatabaseUnavailable(str(exc)) from exc
         return _failure(FAILED, exc, event)
-    return Outcome(APPLIED, event, stale=bool(stale))
 
 
 def database_call(work: Callable, *args):
@@ -87,7 +99,7 @@ def database_call(work: Callable, *args):
     try:
         return work(*args)
     except Exception as exc:
-        if _is_database_outage(exc):
+        if database_outage(exc):
             raise DatabaseUnavailable(str(exc)) from exc
         raise
 
@@ -97,7 +109,7 @@ def database_call(work: Callable, *args):
 _OUTAGE_STATES = ("08", "57P01", "57P02", "57P03")
 
 
-def _is_database_outage(exc: BaseException) -> bool:
+def database_outage(exc: BaseException) -> bool:
     """A lost connection is the database's fault, not the handler's: the consumer waits and tries again.
 
     Errors come wrapped by Django or straight from psycopg (the inbox claim runs on the raw connection).

@@ -6,7 +6,7 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from psycopg import errors
 
-from config.eventbus.inbox import _is_database_outage
+from config.eventbus.inbox import database_outage
 
 
 def _django_error(cause: Exception, kind: type = OperationalError) -> Exception:
@@ -33,4 +33,4 @@ def _django_error(cause: Exception, kind: type = OperationalError) -> Exception:
          "raw-admin-shutdown", "raw-closed", "raw-unique", "bug"],
 )
 def test_database_outages_are_told_from_handler_errors(error: Exception, outage: bool) -> None:
-    assert _is_database_outage(error) is outage
+    assert database_outage(error) is outage
