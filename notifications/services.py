@@ -208,14 +208,17 @@ def delivery_schedule(*, delivery: Delivery, countdown: int = 0, inline: bool = 
 # --- sending ----------------------------------------------------------------------------------
 
 # After an inline attempt that failed or was slow, the next deliveries go through Celery for a while: a mail
-# server that is down or slow must not hold up the consumer, whose path the inline attempts are on.
+# server that is down or slow must not hold up the consumer, whose path the inline attempts are on. The
+# first attempt of a process also loads the templates (a second or more on a busy machine): its time says
+# nothing about the mail server and is not held against it.
 _inline_paused_until = 0.0
+_inline_warm = False
 
 
 def delivery_send_inline(*, delivery: Delivery) -> Attempt | None:
     """The first attempt right after the delivery's commit, as the Celery task would make it; a retry, or an
     attempt the database did not let finish, goes to Celery with the same back-off."""
-    global _inline_paused_until
+    global _inline_paused_until, _inline_warm
     options = settings.NOTIFICATIONS
     started = time.monotonic()
     try:
@@ -227,7 +230,9 @@ def delivery_send_inline(*, delivery: Delivery) -> Attempt | None:
         _inline_paused_until = time.monotonic() + options["INLINE_PAUSE_SECONDS"]
         delivery_schedule(delivery=delivery)
         return None
-    if attempt.retry_in is not None or time.monotonic() - started > options["INLINE_SLOW_SECONDS"]:
+    slow = _inline_warm and time.monotonic() - started > options["INLINE_SLOW_SECONDS"]
+    _inline_warm = True
+    if attempt.retry_in is not None or slow:
         _inline_paused_until = time.monotonic() + options["INLINE_PAUSE_SECONDS"]
     if attempt.retry_in is not None:
         delivery_schedule(delivery=delivery, countdown=attempt.retry_in)

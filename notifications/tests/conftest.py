@@ -193,9 +193,9 @@ def inline_resumed() -> Iterator[None]:
     """Each test starts with inline sending on, as a fresh consumer does (a failed attempt pauses it)."""
     from notifications import services
 
-    services._inline_paused_until = 0.0
+    services._inline_paused_until, services._inline_warm = 0.0, False
     yield
-    services._inline_paused_until = 0.0
+    services._inline_paused_until, services._inline_warm = 0.0, False
 
 
 @pytest.fixture

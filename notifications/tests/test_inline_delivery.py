@@ -53,3 +53,15 @@ def test_no_inline_channels_sends_everything_through_celery(apply, smtp, queued,
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "INLINE_CHANNELS": []}
     apply(event_raw("article.published", published_data(author=AuthorContactFactory())))
     assert smtp.messages == [] and queued == [{"args": [str(Delivery.objects.get().pk)], "countdown": 0}]
+
+
+def test_a_slow_inline_email_sends_the_next_ones_through_celery_but_a_cold_start_does_not(
+    apply, smtp, queued, settings
+) -> None:
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "INLINE_SLOW_SECONDS": 0.0}  # every attempt is slow
+    for _ in range(3):
+        apply(event_raw("article.published", published_data(author=AuthorContactFactory())))
+    # The first (templates loading) is not judged; the second is sent, slowly; the third goes to Celery.
+    assert len(smtp.messages) == 2
+    [third] = Delivery.objects.filter(status=DeliveryStatus.PENDING)
+    assert queued == [{"args": [str(third.pk)], "countdown": 0}]
