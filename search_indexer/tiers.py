@@ -8,7 +8,7 @@ stops, a rare word's tiers are a handful of rows each.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
@@ -29,7 +29,7 @@ COUNT_CAP = 1000
 
 @dataclass(frozen=True)
 class SearchPlan:
-    tiers: list[QuerySet]
+    tiers: Iterable[QuerySet]  # consumed once, by ranked_page
     scores: tuple[float, ...]  # of each tier
     matches: QuerySet
     through_gin: bool  # inside gin_scans()
@@ -95,8 +95,9 @@ def full_matches(documents: QuerySet, *, query: SearchQuery, pairs: tuple[str, .
     return documents.filter(search_vector=query)
 
 
-def tiers(documents: QuerySet, *, query: SearchQuery, negated: bool, pairs: tuple[str, ...] = ()) -> list[QuerySet]:
-    """Disjoint querysets whose union is every match, best tier first, each newest first.
+def tiers(documents: QuerySet, *, query: SearchQuery, negated: bool, pairs: tuple[str, ...] = ()) -> Iterator[QuerySet]:
+    """Disjoint querysets whose union is every match, best tier first, each newest first; each made only when
+    the page reaches it (most pages end in the first).
 
     head_vector holds the same lexemes at the same positions as the title and summary part of search_vector,
     so a query without negation that matches the head (or the title) also matches the whole. A negated word
@@ -104,11 +105,10 @@ def tiers(documents: QuerySet, *, query: SearchQuery, negated: bool, pairs: tupl
     """
     documents = documents.alias(title_vector=TitleVector())
     title = documents.filter(title_vector=query)
+    yield (title.filter(search_vector=query) if negated else title).order_by("-published_at", "id")
     summary = documents.filter(head_vector=query).exclude(title_vector=query)
-    if negated:
-        title, summary = title.filter(search_vector=query), summary.filter(search_vector=query)
-    body = full_matches(documents, query=query, pairs=pairs).exclude(head_vector=query)
-    return [tier.order_by("-published_at", "id") for tier in (title, summary, body)]
+    yield (summary.filter(search_vector=query) if negated else summary).order_by("-published_at", "id")
+    yield full_matches(documents, query=query, pairs=pairs).exclude(head_vector=query).order_by("-published_at", "id")
 
 
 def negation_tiers(documents: QuerySet, *, query: SearchQuery) -> list[QuerySet]:
@@ -142,7 +142,7 @@ def gin_scans() -> Iterator[None]:
                            "SET LOCAL jit TO DEFAULT")
 
 
-def page_ids(tiered: list[QuerySet], *, offset: int, page_size: int) -> tuple[list[tuple[int, int]], int | None]:
+def page_ids(tiered: Iterable[QuerySet], *, offset: int, page_size: int) -> tuple[list[tuple[int, int]], int | None]:
     """((id, tier) of the page, the number of matches if all were seen): reads only the ids the page needs."""
     wanted = offset + page_size + 1  # one more tells whether anything follows
     seen: list[tuple[int, int]] = []
