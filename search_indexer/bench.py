@@ -13,6 +13,8 @@ columns change: a migration that only changes indexes builds them on the loaded 
 `hits` reads "1000+" where the search's own count stops at its cap (tiers.COUNT_CAP), as the API reports it.
 "cpu ms" is this process's and its PostgreSQL backend's CPU per search: on a busy machine, waiting for a core
 lengthens the latencies but not that. Verdicts: "ok" when a figure meets its goal, "BELOW" when it does not.
+The write batches are rolled back, but GIN keeps their entries' pages (VACUUM lets later runs reuse them): the
+sizes on disk of a fresh build are those right after a --reload.
 """
 from __future__ import annotations
 
