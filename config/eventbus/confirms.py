@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import amqp
 
@@ -20,8 +21,7 @@ class ConfirmTimeout(RuntimeError):
     """The broker did not confirm a window in time; the window is rolled back and sent again."""
 
 
-@dataclass(frozen=True)
-class OutgoingMessage:
+class OutgoingMessage(NamedTuple):  # a tuple: made a thousand times a window, twice as fast as a frozen dataclass
     event_id: str
     event_type: str
     correlation_id: str

@@ -69,6 +69,12 @@ ON CONFLICT (event_type) DO UPDATE SET count = eventbus_unroutableevent.count + 
 """
 
 
+def _done(result: Any) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
+
+
 class WrongIdentity(RuntimeError):
     """The relay would send as a broker user consumers do not trust for this service's events."""
 
@@ -241,22 +247,32 @@ class Relay:
         """
         before = self.sent_total
         free = deque(self.work)  # connections without an open window
-        claiming: Future = self._db_thread.submit(self._claim, free.popleft())
+        # The first claim and the last commit run here: this thread would only wait for them, and at
+        # low load (a window of one row) handing them to the database thread costs more than the work.
+        claiming: Future | None = _done(self._claim(free.popleft()))
         settling: deque[Future] = deque()
         in_flight: InFlight | None = None
         try:
             while True:
-                wait([claiming])
-                while settling and settling[0].done():  # ran before this claim: say its own error first
-                    settling.popleft().result()
-                claimed = claiming.result()
-                if claimed.rows:
-                    # The next claim skips the rows locked by this window and the one before it.
-                    claiming = self._db_thread.submit(self._claim, free.popleft())
-                published = self._publish(claimed) if claimed.rows else None
+                claimed: Claimed | None = None
+                if claiming is not None:
+                    wait([claiming])
+                    while settling and settling[0].done():  # ran before this claim: say its own error first
+                        settling.popleft().result()
+                    claimed, claiming = claiming.result(), None
+                    if len(claimed.rows) >= self.batch_size:
+                        # More may be due. The next claim skips the rows locked by this window and the
+                        # one before it. A shorter window took every due row: what commits later NOTIFYs.
+                        claiming = self._db_thread.submit(self._claim, free.popleft())
+                published = self._publish(claimed) if claimed is not None and claimed.rows else None
                 if in_flight is not None:
                     if in_flight.window is not None:
                         self.publisher.wait(in_flight.window)
+                    if published is None:
+                        for settled in settling:
+                            settled.result()
+                        self._settle(in_flight)
+                        return self.sent_total - before
                     settling.append(self._db_thread.submit(self._settle, in_flight))
                     free.append(in_flight.conn)  # one database thread: a later claim on it runs after the commit
                 if published is None:

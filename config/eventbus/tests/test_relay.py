@@ -172,6 +172,18 @@ def test_a_row_the_relay_cannot_send_is_parked_and_the_next_goes_out(start, tap)
     assert OutboxMessage.objects.filter(sent_at__isnull=True, parked_at__isnull=True).count() == 0
 
 
+def test_windows_of_parked_rows_only_are_parked_and_the_rows_behind_them_go_out_in_order(start, tap) -> None:
+    with transaction.atomic():
+        for _ in range(3):
+            OutboxMessage.objects.create(event_id=uuid.uuid4(), event_type="article.submitted", subject="article/x",
+                                         correlation_id=uuid.uuid4(), body="not json")
+    good = [publish_submitted(), publish_submitted()]
+    start("relay", "--batch", "1")  # every bad row is a window with nothing to publish
+    wait_for(lambda: [event_id_of(m) for m in tap()] == [event.id for event in good], what="the good events, in order")
+    wait_for(lambda: OutboxMessage.objects.filter(parked_at__isnull=False).count() == 3, what="the bad rows parked")
+    assert OutboxMessage.objects.filter(sent_at__isnull=False).count() == 2
+
+
 def test_sent_rows_are_removed_after_retention(start, process_env) -> None:
     publish_submitted()
     process_env["EVENTBUS_OUTBOX_RETENTION_SECONDS"] = "0"
