@@ -294,6 +294,7 @@ def service_eventbus(service: str, *, handlers: str) -> dict:
         "BROKER_URL": service_broker_url(service),
         "HANDLERS": handlers,
         "PREFETCH": env.int("EVENTBUS_PREFETCH", default=50),
+        "CONSUMER_BATCH": env.int("EVENTBUS_CONSUMER_BATCH", default=50),
         "HEARTBEAT_SECONDS": env.int("EVENTBUS_HEARTBEAT_SECONDS", default=30),
         "RETRY_DELAYS": EVENTBUS_RETRY_DELAYS,
         "RELAY_BATCH": env.int("EVENTBUS_RELAY_BATCH", default=1000),
