@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from config.eventbus.contracts import (
     ContractViolation,
@@ -17,12 +17,16 @@ from config.eventbus.contracts import (
     producer_of,
 )
 from config.eventbus.envelope import Event
-from config.eventbus.models import OutboxMessage
 from config.eventbus.tracing import message_created, message_creating
 
 # The event a handler is applying, so what it publishes carries the flow's correlation id and
 # names its cause without every handler threading them through.
 _current_event: contextvars.ContextVar[Event | None] = contextvars.ContextVar("eventbus_current", default=None)
+# OutboxMessage's row as the ORM's create() wrote it (the database fills created_at and available_at).
+WRITE = """
+INSERT INTO eventbus_outboxmessage (event_id, event_type, subject, correlation_id, body, attempts, last_error)
+VALUES (%s, %s, %s, %s, %s, 0, '')
+"""
 
 
 class OutsideTransaction(RuntimeError):
@@ -73,11 +77,8 @@ def publish(event_type: str, *, subject: str, data: dict[str, Any], correlation_
         event = event_build(event_type, subject=subject, data=data, correlation_id=correlation_id,
                             trace_fields=trace_fields)
         message_created(event)
-    OutboxMessage.objects.create(
-        event_id=event.id,
-        event_type=event.type,
-        subject=event.subject,
-        correlation_id=event.correlationid,
-        body=event.to_json(),
-    )
+    # On the psycopg connection under Django's (the same transaction), prepared, without the ORM's
+    # model and cursor layers: two thirds of publish() went there.
+    connection.connection.execute(
+        WRITE, [event.id, event.type, event.subject, event.correlationid, event.to_json()], prepare=True)
     return event
