@@ -17,16 +17,18 @@ ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision, applied_at = no
 WHERE eventbus_appliedrevision.revision {op} EXCLUDED.revision
 RETURNING 1
 """
+ADVANCE_NEWER, ADVANCE_NEWER_OR_EQUAL = ADVANCE.format(op="<"), ADVANCE.format(op="<=")
 
 
 def revision_advance(*, stream: str, revision: int, allow_equal: bool = False) -> bool:
     """Record `revision` for `stream` if newer (or equal, if allowed); False means: stale, skip it.
 
-    Runs in the handler's transaction, so a handler that fails afterwards leaves the mark unmoved.
+    Runs in the handler's transaction, so a handler that fails afterwards leaves the mark unmoved; on
+    the psycopg connection under Django's, prepared, as the inbox claim: one per event of a handler.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(ADVANCE.format(op="<=" if allow_equal else "<"), [stream, revision])
-        advanced = cursor.fetchone() is not None
+    connection.ensure_connection()
+    statement = ADVANCE_NEWER_OR_EQUAL if allow_equal else ADVANCE_NEWER
+    advanced = connection.connection.execute(statement, [stream, revision], prepare=True).fetchone() is not None
     if not advanced:
         stale_skip()
     return advanced
