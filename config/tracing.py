@@ -1,11 +1,13 @@
 """OpenTelemetry for one process: `tracing_setup(service=...)` from each entry point (wsgi, Celery,
 relay, consume), once per process.
 
-Spans are always made and their context always carried (the envelope's traceparent); they leave
-the process only when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) names a collector,
+The bus's spans are always made and their context always carried (the envelope's traceparent); they
+leave the process only when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) names a collector,
 over OTLP http/protobuf. The other OTEL_* variables (headers, timeouts, batch delays) work as documented.
-A span for each database query is made only while a span processor receives spans (an exporter, a
-test's memory): nobody would see it otherwise, and it costs a tenth of the query's own CPU.
+Django and psycopg are instrumented only once a span processor receives spans (an exporter, a test's
+memory), and a span per database query is made only while one does: nobody would see them otherwise,
+and their wrappers cost every request and every query CPU (a tenth of a query's own). Without a
+receiver an event published in a request starts its trace at its creation span.
 """
 from __future__ import annotations
 
@@ -50,13 +52,17 @@ class OrphanQueriesDropped(Sampler):
 
 
 class Provider(TracerProvider):
-    """The SDK's provider, knowing whether any span processor receives its spans."""
+    """The SDK's provider, knowing whether any span processor receives its spans; Django and psycopg
+    are instrumented when the first one comes (tracing_setup asks for it)."""
 
     receiving = False
+    instrument_on_receiving = False
 
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         super().add_span_processor(span_processor)
-        self.receiving = True
+        first, self.receiving = not self.receiving, True
+        if first and self.instrument_on_receiving:
+            _instrument(self)
 
 
 class QueryTracer(trace.Tracer):
@@ -96,7 +102,8 @@ def tracer_provider(*, service: str, environ: Mapping[str, str]) -> Provider:
 
 
 def tracing_setup(*, service: str, environ: Mapping[str, str] | None = None) -> Provider:
-    """Install the tracer provider and instrument Django and psycopg; later calls change nothing.
+    """Install the tracer provider and instrument Django and psycopg (once spans are received); later
+    calls change nothing.
 
     Idempotent because entry points overlap (a Celery worker both imports config.celery and
     forks children) and the global provider can be set only once per process.
@@ -105,7 +112,10 @@ def tracing_setup(*, service: str, environ: Mapping[str, str] | None = None) -> 
     if _provider is None:
         _provider = tracer_provider(service=service, environ=os.environ if environ is None else environ)
         trace.set_tracer_provider(_provider)
-        _instrument(_provider)
+        if _provider.receiving:
+            _instrument(_provider)
+        else:  # a test's span memory, added later, is a receiver too
+            _provider.instrument_on_receiving = True
         log.debug("tracing set up for %s", service)
     return _provider
 
