@@ -130,12 +130,13 @@ def _meet(step: FlowStep, entry: TimelineEntry) -> None:
 # No savepoint of its own: nothing it raises is caught short of the caller's transaction, which it
 # shares (timeline_record runs in the handler's or the service's), so one would only add two statements.
 @transaction.atomic(savepoint=False)
-def flow_observe(*, entry: TimelineEntry, article: Article | None = None) -> list[FlowStep]:
+def flow_observe(*, entry: TimelineEntry, article: Article | None = None, fresh: bool = False) -> list[FlowStep]:
     """Meet the steps `entry` follows and open the ones it causes; returns the steps it makes due.
 
     `article` is entry's article when the caller holds it already (with its author). A step whose
     following event is on the timeline already (it overtook its cause) opens met. A step that exists
-    already (keyed by its cause) is left as it is.
+    already (keyed by its cause) is left as it is. `fresh`: entry is an event this transaction has just
+    made, so no event on the timeline can name it yet and a step it causes by name opens unmet unread.
     """
     if (met := _steps_met_by(entry)) is not None:
         FlowStep.objects.filter(article_id=entry.article_id, met_at__isnull=True).filter(met).update(
@@ -147,7 +148,8 @@ def flow_observe(*, entry: TimelineEntry, article: Article | None = None) -> lis
     for due in _made_due(entry, article):
         step = FlowStep(step=due.step, cause_event_id=due.cause_event_id, article=article, revision=entry.revision,
                         cause_type=entry.type, cause_time=entry.time, due_at=due.due_at)
-        if (following := _first_meeting(step)) is not None:
+        named_new = fresh and due.step == Step.NOTIFIED and due.cause_event_id == entry.event_id
+        if not named_new and (following := _first_meeting(step)) is not None:
             step.met_at, step.met_by_type = following.time, following.type
         opened.append(step)
     # One INSERT for all; ON CONFLICT DO NOTHING keeps an existing step as it was, as get_or_create did.

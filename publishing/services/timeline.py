@@ -90,7 +90,7 @@ def emit(event_type: str, *, article: Article, data: dict[str, Any], correlation
                     correlation_id=correlation_id)
     entry = _entry(event, article.pk)
     entry.save(force_insert=True)
-    flow_observe(entry=entry, article=article)
+    flow_observe(entry=entry, article=article, fresh=True)
     return event
 
 
