@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -118,11 +118,20 @@ def _steps_met_by(entry: TimelineEntry) -> Q | None:
         return None
 
 
-def _first_meeting(step: FlowStep) -> TimelineEntry | None:
-    return TimelineEntry.objects.filter(_meeting(step), article_id=step.article_id).order_by("time", "id").first()
+class Meeting(NamedTuple):
+    """What a step keeps of the entry that meets it (no model to build, no data to decode)."""
+
+    time: datetime
+    type: str
 
 
-def _meet(step: FlowStep, entry: TimelineEntry) -> None:
+def _first_meeting(step: FlowStep) -> Meeting | None:
+    row = (TimelineEntry.objects.filter(_meeting(step), article_id=step.article_id).order_by("time", "id")
+           .values_list("time", "type").first())
+    return None if row is None else Meeting(*row)
+
+
+def _meet(step: FlowStep, entry: Meeting) -> None:
     step.met_at, step.met_by_type = entry.time, entry.type
     step.save(update_fields=["met_at", "met_by_type"])
 
