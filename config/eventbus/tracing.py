@@ -99,7 +99,7 @@ def messages_publishing(rows: Sequence[tuple], envelopes: Sequence[Mapping[str, 
             attributes=_attributes(event_type=event_type, event_id=event_id, correlation_id=correlation_id,
                                    operation=messaging.MessagingOperationTypeValues.SEND.value, name="publish"))
         for (_id, event_id, event_type, correlation_id, _body), envelope in zip(rows, envelopes, strict=True)
-    ] if _tracer_records() else []
+    ] if _spans_received() else []
     try:
         yield
     finally:
@@ -110,7 +110,14 @@ def messages_publishing(rows: Sequence[tuple], envelopes: Sequence[Mapping[str, 
 @contextlib.contextmanager
 def message_processing(envelope: Mapping[str, Any], *, service: str) -> Iterator[Span]:
     """The CONSUMER span of handling one event, a child of the context in its envelope: handler,
-    database work and the events it emits join the producer's trace, on every retry and replay too."""
+    database work and the events it emits join the producer's trace, on every retry and replay too.
+
+    Made only while spans are received: otherwise the events the handler emits take the handled
+    event's context (message_creating), the same trace, and nobody would see this span.
+    """
+    if not _spans_received():
+        yield trace.INVALID_SPAN
+        return
     event_type = str(envelope.get("type", ""))
     with _tracer.start_as_current_span(
         f"{_destination(event_type)} process", context=trace_context_of(envelope), kind=SpanKind.CONSUMER,
@@ -125,9 +132,13 @@ def message_processing(envelope: Mapping[str, Any], *, service: str) -> Iterator
         yield span
 
 
-def _tracer_records() -> bool:
-    """Whether spans are recorded at all (a provider is set up): spares the relay decoding bodies for nothing."""
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+def _spans_received() -> bool:
+    """Whether a span processor receives spans (config.tracing's provider says; any other SDK provider is
+    taken to): spans only for someone to see cost every message CPU for nothing."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return False
+    return getattr(provider, "receiving", True)
 
 
 def trace_fields_of(event: Event | None) -> dict[str, str]:

@@ -93,6 +93,26 @@ def test_handling_continues_the_envelopes_trace_and_what_it_emits_stays_in_it(sp
 
 
 @pytest.mark.django_db
+def test_without_a_receiver_handling_makes_no_span_and_what_it_emits_stays_in_the_trace(spans, monkeypatch) -> None:
+    import config.eventbus.tracing as bus_tracing
+
+    monkeypatch.setattr(bus_tracing, "_spans_received", lambda: False)
+    emitted: list[Event] = []
+
+    def handler(event: Event) -> None:
+        data = submitted_data()
+        emitted.append(publish("article.submitted", subject=f"article/{data['article_id']}", data=data))
+
+    assert message_apply(_traced_envelope(), {"article.submitted": handler}).kind == APPLIED
+    assert not [span for span in spans.get_finished_spans() if span.name == "publishing.events process"]
+    [create] = [span for span in spans.get_finished_spans() if span.name == "publishing.events create"]
+    assert format(create.parent.span_id, "016x") == PARENT_ID
+    envelope = _row_envelope(emitted[0].id)
+    assert _parts(envelope["traceparent"]) == (TRACE_ID, format(create.context.span_id, "016x"))
+    assert envelope["tracestate"] == "probe=1"
+
+
+@pytest.mark.django_db
 def test_a_failed_handling_is_an_error_span_in_the_trace(spans) -> None:
     def handler(event: Event) -> None:
         raise RuntimeError("broken")
