@@ -1,6 +1,8 @@
 """What the authors' API reads and writes; validation only, no business logic."""
 from __future__ import annotations
 
+import copy
+
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -60,7 +62,19 @@ class AuthorOutputSerializer(serializers.Serializer):
     display_name = serializers.CharField()
 
 
-class ArticleOutputSerializer(serializers.ModelSerializer):
+class FieldsBuiltOnce(serializers.ModelSerializer):
+    """A ModelSerializer reads its model to build its fields on every instance (a millisecond a request):
+    here once per class, then copied for each instance as DRF copies declared fields."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        built = type(self).__dict__.get("_fields_built")
+        if built is None:
+            built = super().get_fields()
+            type(self)._fields_built = built
+        return copy.deepcopy(built)
+
+
+class ArticleOutputSerializer(FieldsBuiltOnce):
     author = AuthorOutputSerializer(read_only=True)
     status = serializers.ChoiceField(choices=ArticleStatus.choices)
     url = serializers.CharField(allow_null=True, read_only=True)
@@ -81,7 +95,7 @@ class ArticleOutputSerializer(serializers.ModelSerializer):
         return article_stands(article=article, now=timezone.now())
 
 
-class RevisionOutputSerializer(serializers.ModelSerializer):
+class RevisionOutputSerializer(FieldsBuiltOnce):
     live = serializers.SerializerMethodField()
 
     class Meta:
@@ -92,7 +106,7 @@ class RevisionOutputSerializer(serializers.ModelSerializer):
         return revision.number == revision.article.live_revision
 
 
-class TimelineOutputSerializer(serializers.ModelSerializer):
+class TimelineOutputSerializer(FieldsBuiltOnce):
     """The author's view of an entry: only what publishing.author_timeline allows; editors see all in the admin."""
 
     service = serializers.CharField(source="source")
