@@ -28,7 +28,8 @@ def revision_advance(*, stream: str, revision: int, allow_equal: bool = False) -
     """
     connection.ensure_connection()
     statement = ADVANCE_NEWER_OR_EQUAL if allow_equal else ADVANCE_NEWER
-    advanced = connection.connection.execute(statement, [stream, revision], prepare=True).fetchone() is not None
+    with connection.wrap_database_errors:  # Django's errors, as from the ORM's cursor
+        advanced = connection.connection.execute(statement, [stream, revision], prepare=True).fetchone() is not None
     if not advanced:
         stale_skip()
     return advanced

@@ -78,7 +78,9 @@ def publish(event_type: str, *, subject: str, data: dict[str, Any], correlation_
                             trace_fields=trace_fields)
         message_created(event)
     # On the psycopg connection under Django's (the same transaction), prepared, without the ORM's
-    # model and cursor layers: two thirds of publish() went there.
-    connection.connection.execute(
-        WRITE, [event.id, event.type, event.subject, event.correlationid, event.to_json()], prepare=True)
+    # model and cursor layers (two thirds of publish() went there); errors still come as Django's, and
+    # a lost connection is still marked for closing.
+    with connection.wrap_database_errors:
+        connection.connection.execute(
+            WRITE, [event.id, event.type, event.subject, event.correlationid, event.to_json()], prepare=True)
     return event
