@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from config.eventbus.envelope import Event
 from config.eventbus.ordering import stale_skip
+from publishing.models import TimelineEntry
 from publishing.services import (
     StaleEvent,
     TransitionNotAllowed,
@@ -21,6 +22,7 @@ from publishing.services import (
     snapshot_run_start,
     timeline_record,
 )
+from publishing.services.timeline import article_locked_with
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +35,16 @@ def _ignoring_stale(event: Event, apply: Callable[[], object]) -> None:
         stale_skip()
 
 
-def _known_article(event: Event) -> bool:
-    """Record the event; False for an article publishing does not have (deleted since)."""
-    if timeline_record(event=event) is None:
+def _recorded(event: Event) -> TimelineEntry | None:
+    """Record the event; None for an article publishing does not have (deleted since)."""
+    entry = timeline_record(event=event)
+    if entry is None:
         logger.info("ignored %s id=%s: no article %s", event.type, event.id, event.data.get("article_id"))
-        return False
-    return True
+    return entry
+
+
+def _known_article(event: Event) -> bool:
+    return _recorded(event) is not None
 
 
 def on_moderation_review_requested(event: Event) -> None:
@@ -50,9 +56,10 @@ def on_moderation_review_requested(event: Event) -> None:
 
 def on_moderation_approved(event: Event) -> None:
     data = event.data
-    if _known_article(event):
+    if (entry := _recorded(event)) is not None:
         _ignoring_stale(event, lambda: article_approve(
-            article_id=data["article_id"], revision=data["revision"], reasons=data["reasons"]))
+            article_id=data["article_id"], revision=data["revision"], reasons=data["reasons"],
+            locked=article_locked_with(entry)))
 
 
 def on_moderation_rejected(event: Event) -> None:

@@ -26,8 +26,8 @@ class StaleEvent(Exception):
     """An event about another revision than the one the article is at: applying it would go backwards."""
 
 
-def _pending(article_id: Any, revision: int) -> Article:
-    article = article_locked(article_id)
+def _pending(article_id: Any, revision: int, locked: Article | None = None) -> Article:
+    article = article_locked(article_id) if locked is None else locked
     if revision != article.revision:
         raise StaleEvent(f"article {article.pk} is at revision {article.revision}, the event is about {revision}")
     return article
@@ -70,10 +70,15 @@ def article_review_start(*, article_id: Any, revision: int, reasons: list[dict])
 
 
 @transaction.atomic
-def article_approve(*, article_id: Any, revision: int, reasons: list[dict], now: datetime | None = None) -> Article:
-    """Publish the approved revision now, or schedule it when the author asked for a later time."""
+def article_approve(*, article_id: Any, revision: int, reasons: list[dict], now: datetime | None = None,
+                    locked: Article | None = None) -> Article:
+    """Publish the approved revision now, or schedule it when the author asked for a later time.
+
+    `locked`: the article as the caller read it FOR UPDATE in this transaction (with its author and
+    user), not read again.
+    """
     now = now or timezone.now()
-    article = _pending(article_id, revision)
+    article = _pending(article_id, revision, locked)
     article.reasons = reasons
     if article.publish_at and article.publish_at > now:
         status_move(article, transition_target(article, Action.SCHEDULE), now)

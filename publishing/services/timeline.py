@@ -62,13 +62,17 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     One query says both whether the article is there and whether the event is on its timeline already.
     The plain insert after it needs no savepoint: the consumer's inbox row, claimed first in the same
     transaction, keeps a second copy of the event from getting here at the same time.
+
+    An event that can cause a step (a moderation verdict) is applied to its article next: the article
+    is read locked, with its author, and stays on the new entry for the service (`article_locked_with`).
     """
     article_id = event.data.get("article_id")
     if not article_id:
         return None
     seen = Exists(TimelineEntry.objects.filter(event_id=event.id))
-    if event.type in CAUSES:  # flow_observe reads the article and its author: in the same query
-        article = Article.objects.select_related("author").annotate(seen=seen).filter(pk=article_id).first()
+    if event.type in CAUSES:  # flow_observe and then the service read the article: in the same query
+        article = (Article.objects.select_for_update(of=("self",)).select_related("author__user")
+                   .annotate(seen=seen).filter(pk=article_id).first())
         found = [] if article is None else [article.seen]
     else:
         article = None
@@ -79,9 +83,16 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
         case [True]:  # a redelivered event was watched the first time
             return TimelineEntry.objects.get(event_id=event.id)
     entry = _entry(event, article_id)
+    if article is not None:
+        entry.article = article
     entry.save(force_insert=True)
     flow_observe(entry=entry, article=article)
     return entry
+
+
+def article_locked_with(entry: TimelineEntry) -> Article | None:
+    """The article timeline_record read locked for this new entry, or None (read it with article_locked)."""
+    return entry.article if TimelineEntry.article.is_cached(entry) else None
 
 
 def emit(event_type: str, *, article: Article, data: dict[str, Any], correlation_id: str | None = None) -> Event:

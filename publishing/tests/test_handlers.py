@@ -48,6 +48,18 @@ def test_approved_publishes_now_and_emits_article_published(article, apply) -> N
     assert (event["correlationid"], event["causationid"]) == (approval["correlationid"], approval["id"])
 
 
+def test_an_approval_reads_its_article_once_locked_for_the_timeline_and_the_publication(article, apply) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    raw = moderation_raw("moderation.approved", article_submit(article=article))
+    with CaptureQueriesContext(connection) as queries:
+        apply(raw)
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "publishing_article"."id"')]
+    assert len(reads) == 1 and reads[0].endswith('FOR UPDATE OF "publishing_article"')
+    assert Article.objects.get(pk=article.pk).status == "published"
+
+
 def test_approved_with_a_future_publish_at_schedules(author, apply) -> None:
     article = article_in("in_review", author=author, publish_at=timezone.now() + timedelta(hours=2))
     apply(moderation_raw("moderation.approved", article))
