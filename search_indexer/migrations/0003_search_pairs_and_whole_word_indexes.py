@@ -13,11 +13,11 @@ REINDEX search_document_pairs.
 COST: evaluating the function per row reads every candidate's vector, which the index exists to avoid; the planner
 must never think that cheap.
 """
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations
 
 import search_indexer.models
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 
 FUNCTIONS = r"""
 CREATE FUNCTION search_pair_token(pair text) RETURNS text
