@@ -1,9 +1,10 @@
 """Test helpers every service's tests share (imported only by tests)."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -218,3 +219,20 @@ def metrics_scrape(client: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]],
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
             for family in text_string_to_metric_families(response.content.decode())
             for sample in family.samples}
+
+
+@contextlib.contextmanager
+def statements_counted() -> Iterator[list[int]]:
+    """Count the statements run through Django's cursor of the default connection (for benchmarks:
+    CaptureQueriesContext would also format and keep every statement, inflating the CPU measured).
+    Statements run on the raw psycopg connection (inbox claim, outbox, revision advance) are not seen."""
+    from django.db import connection
+
+    count = [0]
+
+    def counter(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
+        count[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        yield count

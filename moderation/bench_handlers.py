@@ -21,8 +21,6 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "moderation.settings")
@@ -31,11 +29,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from config.eventbus.envelope import Event  # noqa: E402
 from config.eventbus.inbox import APPLIED, message_apply  # noqa: E402
+from config.testing import statements_counted  # noqa: E402
 from config.tracing import tracing_setup  # noqa: E402
 from moderation.handlers import EVENT_HANDLERS  # noqa: E402
 from moderation.models import Case, CaseStatus, Rule  # noqa: E402
@@ -73,17 +71,6 @@ def article_published(submitted: dict) -> dict:
             "slug": slug, "url": f"/articles/{slug}/", "published_at": _now()}
 
 
-@contextmanager
-def statements_counted() -> Iterator[list[int]]:
-    """Statements through Django's cursor (the inbox claim runs on the raw connection: one more per event)."""
-    count = [0]
-
-    def counter(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
-        count[0] += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        yield count
 
 
 def measure(raws: list[bytes]) -> tuple[list[float], list[int]]:

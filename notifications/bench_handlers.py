@@ -22,7 +22,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,12 +31,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from config.celery import app as celery_app  # noqa: E402
 from config.eventbus.envelope import Event  # noqa: E402
 from config.eventbus.inbox import APPLIED, message_apply  # noqa: E402
+from config.testing import statements_counted  # noqa: E402
 from config.tracing import tracing_setup  # noqa: E402
 from notifications.handlers import EVENT_HANDLERS  # noqa: E402
 from notifications.models import Delivery, DeliveryStatus  # noqa: E402
@@ -76,17 +75,6 @@ def article_events(author: dict) -> tuple[bytes, bytes]:
                                            "published_at": _now()}, f"article/{article_id}"))
 
 
-@contextlib.contextmanager
-def statements_counted() -> Iterator[list[int]]:
-    """Statements through Django's cursor; the inbox claim (raw connection) is added by the caller."""
-    count = [0]
-
-    def counter(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
-        count[0] += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        yield count
 
 
 def apply_all(raws: list[bytes]) -> tuple[list[float], list[int]]:

@@ -24,7 +24,7 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from knox.models import AuthToken  # noqa: E402
 from config.eventbus.envelope import Event, utc_now_iso  # noqa: E402
 from config.eventbus.inbox import message_apply  # noqa: E402
 from config.eventbus.models import OutboxMessage  # noqa: E402
+from config.testing import statements_counted  # noqa: E402
 from config.tracing import tracing_setup  # noqa: E402
 from publishing.handlers import EVENT_HANDLERS  # noqa: E402
 from publishing.services import author_create  # noqa: E402
@@ -65,14 +66,8 @@ def _backend_ticks(pid: int | None) -> int:
 
 @contextmanager
 def measured(step: str, figures: dict[str, list[tuple[float, int]]], backend: int | None) -> Iterator[None]:
-    count = [0]
-
-    def counter(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
-        count[0] += 1
-        return execute(sql, params, many, context)
-
     ticks, started = _backend_ticks(backend), time.process_time()
-    with connection.execute_wrapper(counter):
+    with statements_counted() as count:
         yield
     figures[step].append(((time.process_time() - started) * 1000, count[0]))
     figures[f"{step} (postgres)"].append(((_backend_ticks(backend) - ticks) * TICK_MS, 0))
