@@ -283,7 +283,7 @@ def _kind(pid: str, comm: str) -> str | None:
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     name = next((v[len(b"PROCESS_NAME="):].decode() for v in environ if v.startswith(b"PROCESS_NAME=")), "")
     service = next((s for s in SERVICES if name.startswith(f"{s}-")), None)
-    return name[len(service) + 1:].split("-")[0] if service else None
+    return f"{name[len(service) + 1:].split('-')[0]}/{service}" if service else None
 
 
 def cpu_ticks() -> dict[tuple[str, str], tuple[str, int]]:
@@ -360,9 +360,19 @@ def report(row: dict) -> None:
         values = row["latencies"][stage]
         figures = [f"{percentile(values, q):7.0f}ms" if values else "      -  " for q in (0.50, 0.95, 0.99)]
         print(f"   {stage:<10} {figures[0]:>9} {figures[1]:>9} {figures[2]:>9}   {row['missing'][stage]}")
-    cpu = {k: v for k, v in sorted(row["cpu"].items(), key=lambda kv: -kv[1]) if v > 0.05}
-    print(f"   CPU per article: {sum(cpu.values()):.1f} ms in all: "
-          + ", ".join(f"{kind} {ms:.1f}" for kind, ms in cpu.items()))
+    kinds: dict[str, float] = defaultdict(float)
+    services: dict[str, dict[str, float]] = defaultdict(dict)
+    for name, ms in row["cpu"].items():  # "consumer/moderation": its kind, then its service
+        kind, _, service = name.partition("/")
+        kinds[kind] += ms
+        if service:
+            services[kind][service] = ms
+    shown = {k: v for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v > 0.05}
+    print(f"   CPU per article: {sum(shown.values()):.1f} ms in all: "
+          + ", ".join(f"{kind} {ms:.1f}" for kind, ms in shown.items()))
+    for kind in (k for k in shown if services[k]):
+        print(f"     {kind:<9} " + ", ".join(f"{s} {ms:.1f}" for s, ms in
+                                             sorted(services[kind].items(), key=lambda kv: -kv[1]) if ms > 0.05))
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from publishing.services import (
     article_review_start,
     article_take_down,
     snapshot_run_start,
+    timeline_note,
     timeline_record,
 )
 from publishing.services.timeline import article_locked_with
@@ -89,7 +90,8 @@ def on_reindex_requested(event: Event) -> None:
 
 def on_timeline_only(event: Event) -> None:
     """search.* and notification.*: nothing changes here, but the editor sees the flow go on."""
-    timeline_record(event=event)
+    if not timeline_note(event=event):
+        logger.info("ignored %s id=%s: no article %s", event.type, event.id, event.data.get("article_id"))
 
 
 EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {

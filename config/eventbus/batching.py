@@ -34,7 +34,7 @@ class MessageSavepoints:
 
     def __init__(self) -> None:
         self.made = False
-        self.cursor: psycopg.Cursor | None = None  # one for the batch: its connection is the batch's
+        self.cursor: psycopg.ClientCursor | None = None  # one for the batch: its connection is the batch's
 
     def __call__(self, event: Event, handler: Handler) -> Outcome:
         try:
@@ -58,7 +58,9 @@ class MessageSavepoints:
         Several statements in one string run as one simple query, on the ORM's psycopg connection."""
         if self.cursor is None:
             connection.ensure_connection()
-            self.cursor = connection.connection.cursor()
+            # Client-side binding whatever the connection's cursors do (DATABASE_PREPARED_STATEMENTS):
+            # only a simple query carries several statements.
+            self.cursor = psycopg.ClientCursor(connection.connection)
         cursor, release = self.cursor, f"RELEASE SAVEPOINT {SAVEPOINT}; " if self.made else ""
         cursor.execute(f"{release}SAVEPOINT {SAVEPOINT}; {CLAIM}", [event.id, event.type, event.correlationid])
         self.made = True

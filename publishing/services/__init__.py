@@ -33,7 +33,7 @@ from publishing.services.snapshots import (
     snapshot_run_start,
     snapshot_runs_resume,
 )
-from publishing.services.timeline import timeline_record
+from publishing.services.timeline import timeline_note, timeline_record
 from publishing.transitions import TransitionNotAllowed
 
 __all__ = [
@@ -43,5 +43,5 @@ __all__ = [
     "article_update", "article_withdraw", "articles_publish_due", "articles_snapshot", "author_create",
     "flow_observe", "flows_flag_overdue",
     "author_update", "revision_create", "snapshot_chunk_send", "snapshot_run_schedule", "snapshot_run_start",
-    "snapshot_runs_resume", "timeline_record",
+    "snapshot_runs_resume", "timeline_note", "timeline_record",
 ]

@@ -103,19 +103,35 @@ def _meeting(step: FlowStep) -> Q:
     return following & Q(data__channel="email", data__event_id=str(step.cause_event_id))
 
 
-def _steps_met_by(entry: TimelineEntry) -> Q | None:
+class Meets(NamedTuple):
+    """The open steps an entry meets: `step` of its revision, or (a notice) the one its cause names."""
+
+    step: str
+    revision: int | None = None
+    cause_event_id: uuid.UUID | None = None
+
+
+def steps_met_by(entry: TimelineEntry) -> Meets | None:
     """The open steps `entry` meets (the same rule as _meeting, read the other way), or None."""
     step = next((step for step, types in FOLLOWING.items() if entry.type in types), None)
     if step is None:
         return None
     if step != Step.NOTIFIED:
-        return Q(step=step, revision=entry.revision)
+        return Meets(step, revision=entry.revision)
     if entry.data.get("channel") != "email":
         return None
     try:
-        return Q(step=step, cause_event_id=uuid.UUID(str(entry.data.get("event_id"))))
+        return Meets(step, cause_event_id=uuid.UUID(str(entry.data.get("event_id"))))
     except ValueError:
         return None
+
+
+def _steps_met_by(entry: TimelineEntry) -> Q | None:
+    if (meets := steps_met_by(entry)) is None:
+        return None
+    if meets.cause_event_id is None:
+        return Q(step=meets.step, revision=meets.revision)
+    return Q(step=meets.step, cause_event_id=meets.cause_event_id)
 
 
 class Meeting(NamedTuple):

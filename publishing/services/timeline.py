@@ -4,14 +4,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from psycopg.types.json import Jsonb
 
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
 from publishing.models import Article, Revision, TimelineEntry
-from publishing.services.flows import CAUSES, flow_observe
+from publishing.services.flows import CAUSES, flow_observe, steps_met_by
 
 
 def iso(moment: datetime) -> str:
@@ -88,6 +90,63 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     entry.save(force_insert=True)
     flow_observe(entry=entry, article=article)
     return entry
+
+
+# timeline_note in one statement: the entry goes in only when its article is there and it is not on the
+# timeline yet, and the open steps it meets are met by the same statement. MEET is filled in per kind of
+# step (by revision, or a notice by the event it names), so each text stays one prepared statement.
+NOTE = """
+WITH article AS (SELECT id FROM publishing_article WHERE id = %(article_id)s::uuid),
+entry AS (
+    INSERT INTO publishing_timelineentry (article_id, event_id, time, recorded_at, source, type, revision,
+                                          correlation_id, causation_id, summary, data)
+    SELECT id, %(event_id)s::uuid, %(time)s::timestamptz, now(), %(source)s::varchar, %(type)s::varchar,
+           %(revision)s::integer, %(correlation_id)s::varchar, %(causation_id)s::varchar, %(summary)s::varchar,
+           %(data)s::jsonb FROM article
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING article_id, time, type){meet}
+SELECT EXISTS (SELECT FROM article)
+"""
+MEET = """,
+met AS (
+    UPDATE publishing_flowstep AS step SET met_at = entry.time, met_by_type = entry.type FROM entry
+    WHERE step.article_id = entry.article_id AND step.met_at IS NULL AND step.step = %(step)s::varchar
+      AND {which})"""
+NOTES = {
+    None: NOTE.format(meet=""),
+    "revision": NOTE.format(meet=MEET.format(which="step.revision = %(step_revision)s::integer")),
+    "cause": NOTE.format(meet=MEET.format(which="step.cause_event_id = %(cause_event_id)s::uuid")),
+}
+
+
+def timeline_note(*, event: Event) -> bool:
+    """timeline_record for an event that makes no step due (search.*, notification.*): False when its
+    article is not here. One prepared statement instead of three through the ORM, since every article
+    brings two of these; the rules are the same (`steps_met_by`), and the inbox row claimed first keeps
+    a second copy from getting here at the same time."""
+    if event.type in CAUSES:
+        raise ValueError(f"{event.type} makes steps due: timeline_record, not timeline_note")
+    if not (article_id := event.data.get("article_id")):
+        return False
+    entry = _entry(event, article_id)
+    meets = steps_met_by(entry)
+    which = None if meets is None else ("cause" if meets.cause_event_id else "revision")
+    params = {
+        "article_id": article_id, "event_id": entry.event_id, "time": entry.time, "source": entry.source,
+        "type": entry.type, "revision": entry.revision, "correlation_id": entry.correlation_id,
+        "causation_id": entry.causation_id, "summary": entry.summary, "data": Jsonb(entry.data),
+        "step": meets and meets.step, "step_revision": meets and meets.revision,
+        "cause_event_id": meets and meets.cause_event_id,
+    }
+    if which != "revision":
+        del params["step_revision"]
+    if which != "cause":
+        del params["cause_event_id"]
+    if which is None:
+        del params["step"]
+    with connection.wrap_database_errors:
+        connection.ensure_connection()
+        return connection.connection.execute(NOTES[which], params, prepare=True).fetchone()[0]
 
 
 def article_locked_with(entry: TimelineEntry) -> Article | None:

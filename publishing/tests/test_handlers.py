@@ -10,11 +10,11 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.eventbus.envelope import utc_now_iso
+from config.eventbus.envelope import Event, utc_now_iso
 from config.eventbus.models import OutboxMessage
 from publishing.models import Article, TimelineEntry
-from publishing.services import article_submit, article_unpublish, article_update
-from publishing.tests.factories import article_in, event_raw, moderation_raw
+from publishing.services import article_submit, article_unpublish, article_update, timeline_note
+from publishing.tests.factories import article_in, event_raw, indexed_raw, moderation_raw, notice_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +259,18 @@ def test_the_timeline_collects_events_from_all_four_exchanges_in_order(article, 
     assert {e.correlation_id for e in entries} == {correlation}
     approved = entries[2]
     assert entries[3].causation_id == str(approved.event_id)
+
+
+@pytest.mark.parametrize("event_type", ["search.indexed", "notification.sent"])
+def test_a_notice_about_an_unknown_article_is_acked_and_ignored(apply, event_type: str) -> None:
+    ghost = Article(pk=uuid.uuid4(), revision=1)
+    raw = indexed_raw(ghost) if event_type == "search.indexed" else notice_raw(event_type, ghost, cause_id=str(uuid.uuid4()))
+    assert apply(raw).kind == "applied"
+    assert not TimelineEntry.objects.exists()
+
+
+def test_a_notice_seen_twice_is_on_the_timeline_once(article) -> None:
+    # The inbox stops a redelivery first; this is the statement's own guard, for when the inbox row is gone.
+    event = Event.from_dict(json.loads(indexed_raw(article)))
+    assert timeline_note(event=event) and timeline_note(event=event)
+    assert list(TimelineEntry.objects.filter(article=article).values_list("type", flat=True)) == ["search.indexed"]
