@@ -122,7 +122,12 @@ def _databases() -> None:
             continue
         lines.append(f"{service.upper()}_DATABASE_URL=postgres://{service}:{passwords[service]}@"
                      f"{host.hostname}:{host.port or 5432}/{name}")
-    run_env = Path(__file__).resolve().parent.parent / "var" / "run.env"
+    var = Path(__file__).resolve().parent.parent / "var"
+    if not os.environ.get("EMAIL_BACKEND"):
+        # Mail goes to files, one per message, not to the consumer's log: an email of 40 lines per article
+        # through supervisord's one stream cost more CPU than the whole search consumer.
+        lines += ["EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend", f"EMAIL_FILE_PATH={var / 'mail'}"]
+    run_env = var / "run.env"
     run_env.parent.mkdir(exist_ok=True)
     run_env.write_text("\n".join(lines) + "\n")
     run_env.chmod(0o600)

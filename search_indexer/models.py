@@ -99,7 +99,7 @@ class Document(models.Model):
         db_persist=True,
     )
     # Title and summary/tags only: small enough to stay in the table row, so telling the tiers of a match apart
-    # (selectors.tiers) need not fetch the full vector from TOAST.
+    # (search_indexer.tiers) need not fetch the full vector from TOAST.
     head_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("summary", "tags_text", weight="B", config=SEARCH_CONFIG),
@@ -116,7 +116,7 @@ class Document(models.Model):
             # indexes with the same predicate, and a tag or date filter should meet the words in the indexes, not
             # by reading each candidate's vector. A tombstone's vector is empty, so it adds nothing to these.
             GinIndex(fields=["search_vector"], name="search_document_words"),
-            # The ranking tiers (selectors.tiers): title matches, then summary/tag matches, then the rest.
+            # The ranking tiers (search_indexer.tiers): title matches, then summary/tag matches, then the rest.
             GinIndex(TitleVector(), name="search_document_title_words"),
             GinIndex(fields=["head_vector"], name="search_document_head_words"),
             GinIndex(PairVector(), name="search_document_pairs"),

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
+from django.db import connection, transaction
 
 from search_indexer import tiers
-from search_indexer.models import SEARCH_CONFIG, Document
-from search_indexer.selectors import _filtered, _shape, document_search, generation_active
+from search_indexer.models import SEARCH_CONFIG, Document, TitleVector
+from search_indexer.selectors import _shape, document_search, generation_active
 from search_indexer.services import ArticleContent, document_upsert
 from search_indexer.tsquery import QueryShape, parse, query_shape
 
@@ -61,18 +61,39 @@ def test_pairs_of_a_vector_with_shared_positions_always_match() -> None:
 
 
 def _legacy(q: str, *, page: int, page_size: int, **filters) -> tuple[list[tuple[str, int]], int, bool]:
-    """The search before query shapes: three tiers through the word indexes, no pair index, one count."""
-    documents = _filtered(generation=generation_active(), tags=filters.get("tags", []), author="",
-                          date_from=filters.get("date_from"), date_to=None)
+    """The search before query shapes and before SQL of its own: three tiers through the word indexes in the ORM, no
+    pair index, one count (UTC days: the settings' TIME_ZONE)."""
+    documents = Document.objects.filter(generation=generation_active(), live=True)
+    if filters.get("tags"):
+        documents = documents.filter(tags__contains=filters["tags"])
+    if filters.get("author"):
+        documents = documents.filter(author_username=filters["author"])
+    if filters.get("date_from"):
+        documents = documents.filter(published_at__gte=datetime.combine(filters["date_from"], time.min, tzinfo=UTC))
+    if filters.get("date_to"):
+        documents = documents.filter(published_at__lt=datetime.combine(filters["date_to"] + timedelta(days=1), time.min,
+                                                                       tzinfo=UTC))
     query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+    documents = documents.alias(title_vector=TitleVector())
+    title, head, full = (documents.filter(title_vector=query), documents.filter(head_vector=query),
+                         documents.filter(search_vector=query))
+    if "-" in q:
+        title, head = title.filter(search_vector=query), head.filter(search_vector=query)
+    tiers_ = [title, head.exclude(title_vector=query), full.exclude(head_vector=query)]
     offset = (page - 1) * page_size
-    with tiers.gin_scans():
-        ranked, total = tiers.page_ids(tiers.tiers(documents, query=query, negated="-" in q), offset=offset,
-                                       page_size=page_size)
-        count, capped = ((total, False) if total is not None else
-                         tiers.count_capped(documents.filter(search_vector=query), at_least=offset + page_size + 1))
+    wanted = offset + page_size + 1
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off")
+        seen: list[tuple[int, int]] = []
+        for number, tier in enumerate(tiers_):
+            seen += [(pk, number) for pk in tier.order_by("-published_at", "id").values_list("id", flat=True)[
+                : max(0, wanted - len(seen))]]
+        cap = max(tiers.COUNT_CAP, wanted)
+        found = len(seen) if len(seen) < wanted else full.order_by()[: cap + 1].count()
+        cursor.execute("SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_seqscan TO DEFAULT")
+    ranked = seen[offset:offset + page_size]
     ids = dict(Document.objects.filter(id__in=[pk for pk, _ in ranked]).values_list("id", "article_id"))
-    return [(str(ids[pk]), tier) for pk, tier in ranked], count, capped
+    return [(str(ids[pk]), tier) for pk, tier in ranked], min(found, cap), found > cap
 
 
 def _tier(rank: float) -> int:
@@ -116,7 +137,8 @@ def test_every_shape_finds_what_the_tiers_found_before(monkeypatch) -> None:
     shapes = [_shape(q) for q in queries]
     assert sum(shape.negation_only for shape in shapes) > 10 and sum(bool(shape.pairs) for shape in shapes) > 10
     for q in queries:
-        filters = rng.choice([{}, {"tags": ["sea"]}, {"date_from": date(2026, 6, 1)}])
+        filters = rng.choice([{}, {"tags": ["sea"]}, {"date_from": date(2026, 6, 1)}, {"author": "a"},
+                              {"tags": ["news"], "date_to": date(2026, 8, 1)}])
         for page in (1, 2, 4):
             found = document_search(q=q, page=page, page_size=4, **filters)
             got = [(hit.article_id, _tier(hit.rank)) for hit in found.results]

@@ -64,7 +64,7 @@ def test_web_search_syntax(q, expected, publish_article) -> None:
 @pytest.mark.parametrize(
     "q",
     ['"unbalanced quote', "-", "--", "or", "OR or", "& | ! ( ) : *", "fox:*", "(fox", "fox & !", "'", "\\", "<>",
-     "the", "a:b:c", "fox)", "!!fox", "-fox", "\x00", "   ", "ÄÖ 日本語", "x" * 500],
+     "the", "a:b:c", "fox)", "!!fox", "-fox", "\x00", "   ", "ÄÖ 日本語", "x" * 500, "50% %s %(q)s fox", "fox -%s"],
 )
 def test_no_input_breaks_the_search(q, publish_article) -> None:
     publish_article(title="The quick fox")
