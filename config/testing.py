@@ -225,7 +225,8 @@ def metrics_scrape(client: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]],
 def statements_counted() -> Iterator[list[int]]:
     """Count the statements run through Django's cursor of the default connection (for benchmarks:
     CaptureQueriesContext would also format and keep every statement, inflating the CPU measured).
-    Statements run on the raw psycopg connection (inbox claim, outbox, revision advance) are not seen."""
+    Those of config.prepared (outbox, revision advance, publishing's timeline and flow steps) are counted
+    too; the inbox claim, on the raw psycopg connection, is not."""
     from django.db import connection
 
     count = [0]

@@ -9,7 +9,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
-from django.db import connection
+from config.prepared import prepared
 
 ADVANCE = """
 INSERT INTO eventbus_appliedrevision (stream, revision, applied_at) VALUES (%s, %s, now())
@@ -26,10 +26,8 @@ def revision_advance(*, stream: str, revision: int, allow_equal: bool = False) -
     Runs in the handler's transaction, so a handler that fails afterwards leaves the mark unmoved; on
     the psycopg connection under Django's, prepared, as the inbox claim: one per event of a handler.
     """
-    connection.ensure_connection()
     statement = ADVANCE_NEWER_OR_EQUAL if allow_equal else ADVANCE_NEWER
-    with connection.wrap_database_errors:  # Django's errors, as from the ORM's cursor
-        advanced = connection.connection.execute(statement, [stream, revision], prepare=True).fetchone() is not None
+    advanced = prepared(statement, [stream, revision]).fetchone() is not None
     if not advanced:
         stale_skip()
     return advanced

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from config.eventbus.contracts import (
     ContractViolation,
@@ -18,6 +18,7 @@ from config.eventbus.contracts import (
 )
 from config.eventbus.envelope import Event
 from config.eventbus.tracing import message_created, message_creating
+from config.prepared import prepared
 
 # The event a handler is applying, so what it publishes carries the flow's correlation id and
 # names its cause without every handler threading them through.
@@ -77,10 +78,6 @@ def publish(event_type: str, *, subject: str, data: dict[str, Any], correlation_
         event = event_build(event_type, subject=subject, data=data, correlation_id=correlation_id,
                             trace_fields=trace_fields)
         message_created(event)
-    # On the psycopg connection under Django's (the same transaction), prepared, without the ORM's
-    # model and cursor layers (two thirds of publish() went there); errors still come as Django's, and
-    # a lost connection is still marked for closing.
-    with connection.wrap_database_errors:
-        connection.connection.execute(
-            WRITE, [event.id, event.type, event.subject, event.correlationid, event.to_json()], prepare=True)
+    # Without the ORM's model and cursor layers: two thirds of publish() went there.
+    prepared(WRITE, [event.id, event.type, event.subject, event.correlationid, event.to_json()])
     return event

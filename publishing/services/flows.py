@@ -14,9 +14,10 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from config.prepared import prepared
 from publishing.models import Article, FlowStep, TimelineEntry, UnpublishReason
 
 Step = FlowStep.Step
@@ -93,14 +94,30 @@ def _made_due(entry: TimelineEntry, article: Article) -> list[Due]:
     return []
 
 
-def _meeting(step: FlowStep) -> Q:
-    """The timeline entries that meet `step`."""
-    following = Q(type__in=FOLLOWING[step.step])
-    if step.step != Step.NOTIFIED:
-        return following & Q(revision=step.revision)
-    # Moderators are emailed only on review_requested, which owes no notice, and a webhook is a
-    # subscriber's: an email answering one of these causes is the author's.
-    return following & Q(data__channel="email", data__event_id=str(step.cause_event_id))
+# What meets a step (one of its following events about its revision; a notice: naming the step's cause,
+# by email: moderators are emailed only on review_requested, which owes no notice, and a webhook is a
+# subscriber's), first in time. Prepared: every cause and every sweep of beat reads it.
+FIRST_MEETING = """
+SELECT time, type FROM publishing_timelineentry WHERE article_id = %s AND type = ANY(%s) AND {which}
+ORDER BY time, id LIMIT 1
+"""
+FIRST_MEETING_BY = {
+    "revision": FIRST_MEETING.format(which="revision = %s"),
+    "cause": FIRST_MEETING.format(which="data ->> 'channel' = 'email' AND data ->> 'event_id' = %s"),
+}
+MEET = """
+UPDATE publishing_flowstep SET met_at = %s, met_by_type = %s
+WHERE article_id = %s AND met_at IS NULL AND step = %s AND {which}
+"""
+MEET_BY = {"revision": MEET.format(which="revision = %s"), "cause": MEET.format(which="cause_event_id = %s")}
+# One statement for any number of steps; ON CONFLICT DO NOTHING keeps an existing step as it was.
+OPEN = """
+INSERT INTO publishing_flowstep (article_id, revision, step, cause_event_id, cause_type, cause_time, due_at,
+                                 met_at, met_by_type, created_at)
+SELECT *, now() FROM unnest(%s::uuid[], %s::integer[], %s::varchar[], %s::uuid[], %s::varchar[],
+                            %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::varchar[])
+ON CONFLICT DO NOTHING
+"""
 
 
 class Meets(NamedTuple):
@@ -112,7 +129,7 @@ class Meets(NamedTuple):
 
 
 def steps_met_by(entry: TimelineEntry) -> Meets | None:
-    """The open steps `entry` meets (the same rule as _meeting, read the other way), or None."""
+    """The open steps `entry` meets (the rule of FIRST_MEETING_BY, read the other way), or None."""
     step = next((step for step, types in FOLLOWING.items() if entry.type in types), None)
     if step is None:
         return None
@@ -126,14 +143,6 @@ def steps_met_by(entry: TimelineEntry) -> Meets | None:
         return None
 
 
-def _steps_met_by(entry: TimelineEntry) -> Q | None:
-    if (meets := steps_met_by(entry)) is None:
-        return None
-    if meets.cause_event_id is None:
-        return Q(step=meets.step, revision=meets.revision)
-    return Q(step=meets.step, cause_event_id=meets.cause_event_id)
-
-
 class Meeting(NamedTuple):
     """What a step keeps of the entry that meets it (no model to build, no data to decode)."""
 
@@ -142,9 +151,23 @@ class Meeting(NamedTuple):
 
 
 def _first_meeting(step: FlowStep) -> Meeting | None:
-    row = (TimelineEntry.objects.filter(_meeting(step), article_id=step.article_id).order_by("time", "id")
-           .values_list("time", "type").first())
+    following = list(FOLLOWING[step.step])
+    if step.step != Step.NOTIFIED:
+        row = prepared(FIRST_MEETING_BY["revision"], [step.article_id, following, step.revision]).fetchone()
+    else:
+        row = prepared(FIRST_MEETING_BY["cause"], [step.article_id, following, str(step.cause_event_id)]).fetchone()
     return None if row is None else Meeting(*row)
+
+
+def _steps_meet(entry: TimelineEntry, meets: Meets) -> None:
+    by, which = ("revision", meets.revision) if meets.cause_event_id is None else ("cause", meets.cause_event_id)
+    prepared(MEET_BY[by], [entry.time, entry.type, entry.article_id, meets.step, which])
+
+
+def _steps_open(steps: list[FlowStep]) -> None:
+    columns = ("article_id", "revision", "step", "cause_event_id", "cause_type", "cause_time", "due_at", "met_at",
+               "met_by_type")
+    prepared(OPEN, [[getattr(step, column) for step in steps] for column in columns])
 
 
 def _meet(step: FlowStep, entry: Meeting) -> None:
@@ -163,9 +186,8 @@ def flow_observe(*, entry: TimelineEntry, article: Article | None = None, fresh:
     already (keyed by its cause) is left as it is. `fresh`: entry is an event this transaction has just
     made, so no event on the timeline can name it yet and a step it causes by name opens unmet unread.
     """
-    if (met := _steps_met_by(entry)) is not None:
-        FlowStep.objects.filter(article_id=entry.article_id, met_at__isnull=True).filter(met).update(
-            met_at=entry.time, met_by_type=entry.type)
+    if (meets := steps_met_by(entry)) is not None:
+        _steps_meet(entry, meets)
     if entry.type not in CAUSES:
         return []
     article = article or Article.objects.select_related("author").get(pk=entry.article_id)
@@ -177,8 +199,8 @@ def flow_observe(*, entry: TimelineEntry, article: Article | None = None, fresh:
         if not named_new and (following := _first_meeting(step)) is not None:
             step.met_at, step.met_by_type = following.time, following.type
         opened.append(step)
-    # One INSERT for all; ON CONFLICT DO NOTHING keeps an existing step as it was, as get_or_create did.
-    FlowStep.objects.bulk_create(opened, ignore_conflicts=True)
+    if opened:
+        _steps_open(opened)
     return opened
 
 

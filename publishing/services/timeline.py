@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Exists
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -12,6 +11,7 @@ from psycopg.types.json import Jsonb
 
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
+from config.prepared import prepared
 from publishing.models import Article, Revision, TimelineEntry
 from publishing.services.flows import CAUSES, flow_observe, steps_met_by
 
@@ -144,9 +144,7 @@ def timeline_note(*, event: Event) -> bool:
         del params["cause_event_id"]
     if which is None:
         del params["step"]
-    with connection.wrap_database_errors:
-        connection.ensure_connection()
-        return connection.connection.execute(NOTES[which], params, prepare=True).fetchone()[0]
+    return prepared(NOTES[which], params).fetchone()[0]
 
 
 def article_locked_with(entry: TimelineEntry) -> Article | None:

@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from config.authentication import client_ip
 from publishing.tests.factories import AuthorFactory
@@ -46,6 +47,23 @@ def test_a_token_comes_with_its_expiry_and_works(api, author, settings) -> None:
 def test_tokens_are_stored_hashed(api, author) -> None:
     token = _login(api, author.user.username).json()["token"]
     assert not AuthToken.objects.filter(digest=token).exists() and token not in AuthToken.objects.get().digest
+
+
+def test_a_token_of_a_deactivated_user_is_refused(api, author) -> None:
+    token = _login(api, author.user.username).json()["token"]
+    author.user.is_active = False
+    author.user.save(update_fields=["is_active"])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/articles/").status_code == 401
+
+
+def test_a_token_sharing_a_real_tokens_key_but_not_its_secret_is_refused(api, author) -> None:
+    token = _login(api, author.user.username).json()["token"]
+    forged = token[:CONSTANTS.TOKEN_KEY_LENGTH] + ("0" if token[-1] != "0" else "1") * (len(token) - CONSTANTS.TOKEN_KEY_LENGTH)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {forged}")
+    assert api.get("/api/articles/").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/articles/").status_code == 200
 
 
 def test_an_expired_token_is_refused(api, author) -> None:
