@@ -9,11 +9,14 @@ marked for closing).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 from django.db import connection
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 def _execute(sql: str, params: Any, many: bool, context: dict) -> psycopg.Cursor:
@@ -28,3 +31,30 @@ def prepared(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> psycopg.Cur
     with connection.wrap_database_errors:
         connection.ensure_connection()
         return executor(sql, params, False, {"connection": connection, "cursor": None})
+
+
+@functools.cache
+def _select(model: type[Model], where: str) -> tuple[str, tuple[str, ...], tuple[tuple[Any, tuple[Callable, ...]], ...]]:
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(model._meta.db_table)} "
+           f"WHERE {where}")
+    # The converters the ORM applies to each column read (JSON decoded, say), as its compiler finds them.
+    converters = []
+    for field in fields:
+        column = field.get_col(model._meta.db_table)
+        converters.append((column, tuple(connection.ops.get_db_converters(column) + column.get_db_converters(connection))))
+    return sql, tuple(field.attname for field in fields), tuple(converters)
+
+
+def prepared_models(model: type[M], where: str, params: Sequence[Any]) -> list[M]:
+    """The rows of `model` WHERE `where` (SQL with %s; ORDER BY and LIMIT may follow), as the ORM builds them."""
+    sql, names, converters = _select(model, where)
+    found = []
+    for row in prepared(sql, params).fetchall():
+        values = list(row)
+        for index, (column, convert) in enumerate(converters):
+            for converter in convert:
+                values[index] = converter(values[index], column, connection)
+        found.append(model.from_db(connection.alias, names, values))
+    return found

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from config.prepared import prepared_models
 from notifications.models import (
     ArticleRecord,
     AuthorContact,
@@ -12,8 +13,10 @@ from notifications.models import (
 )
 
 
+# Prepared (config.prepared): every notified event reads the author's contact and the webhooks.
 def contact_get(*, author_id: str) -> AuthorContact | None:
-    return AuthorContact.objects.filter(author_id=author_id).first()
+    found = prepared_models(AuthorContact, "author_id = %s::uuid", [author_id])
+    return found[0] if found else None
 
 
 def article_get(*, article_id: str) -> ArticleRecord | None:
@@ -26,7 +29,7 @@ def moderators_active() -> QuerySet[ModeratorRecipient]:
 
 def subscriptions_for(*, event_type: str) -> list[WebhookSubscription]:
     # event_types is a short JSON list; filtering in Python keeps this independent of the JSON operators.
-    return [sub for sub in WebhookSubscription.objects.filter(active=True) if event_type in sub.event_types]
+    return [sub for sub in prepared_models(WebhookSubscription, "active ORDER BY name", []) if event_type in sub.event_types]
 
 
 def delivery_address(*, delivery: Delivery) -> str:
