@@ -13,6 +13,7 @@ from django.db.models import Count, F, FloatField, Q, QuerySet
 from django.db.models.expressions import ExpressionWrapper, RawSQL
 from django.utils import timezone
 
+from config.prepared import prepared
 from moderation.models import AuditAction, AuditEntry, Case, CaseStatus, LiveArticle, Policy, ReasonCode, Rule
 from moderation.rules import History, RuleSpec, Takedown, Thresholds
 
@@ -67,9 +68,7 @@ def history_for(*, case: Case, rules: Sequence[RuleSpec]) -> History:
     window = max((int(r.params.get("window_minutes", 60)) for r in rules if r.kind == "submission_rate"), default=60)
     lookback = max((int(r.params.get("lookback", 500)) for r in rules if r.kind == "near_duplicate"), default=0)
     # Other articles only: an author revising their own rejected article is meant to resubmit similar text.
-    rejected = _sketches_of(
-        others.filter(status=CaseStatus.REJECTED).exclude(article_id=case.article_id).order_by("-decided_at"),
-        lookback) if lookback else ()
+    rejected = _sketches_of(case, lookback) if lookback else ()
     counts = {"approved": 0, "recent": 0}
     if case.author_id and kinds & {"new_author", "submission_rate"}:
         recent = Q(submitted_at__gt=case.submitted_at - timedelta(minutes=window), submitted_at__lte=case.submitted_at)
@@ -89,9 +88,16 @@ def history_for(*, case: Case, rules: Sequence[RuleSpec]) -> History:
 _sketches: dict[str, frozenset[int]] = {}
 
 
-def _sketches_of(cases: QuerySet[Case], lookback: int) -> tuple[tuple[str, frozenset[int]], ...]:
+# The latest rejected cases of other articles: every submission reads them, so the statement is prepared.
+REJECTED_LATEST = f"""
+SELECT id FROM moderation_case WHERE status = '{CaseStatus.REJECTED.value}' AND id <> %s AND article_id <> %s
+ORDER BY decided_at DESC LIMIT %s
+"""
+
+
+def _sketches_of(case: Case, lookback: int) -> tuple[tuple[str, frozenset[int]], ...]:
     global _sketches
-    ids = [str(pk) for pk in cases.values_list("id", flat=True)[:lookback]]
+    ids = [str(pk) for (pk,) in prepared(REJECTED_LATEST, [case.pk, case.article_id, lookback]).fetchall()]
     missing = [pk for pk in ids if pk not in _sketches]
     if missing:
         if len(_sketches) + len(missing) > 2 * lookback:  # keep only the window's

@@ -15,6 +15,7 @@ from django.utils import timezone
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import handling, publish
 from config.eventbus.tracing import flow_continuing, trace_fields_of
+from config.prepared import prepared
 from notifications.channels import PermanentFailure, channel_send
 from notifications.models import (
     ArticleRecord,
@@ -251,8 +252,7 @@ def delivery_attempt(*, delivery: Delivery, just_owed: bool = False) -> Attempt:
     """
     with transaction.atomic():
         if just_owed:
-            locked = Delivery.objects.select_for_update().filter(pk=delivery.pk).values_list("status", "attempts")
-            delivery.status, delivery.attempts = locked.get()
+            delivery.status, delivery.attempts = prepared(LOCKED_STATE, [delivery.pk]).fetchone()
             address = delivery.address
         else:
             delivery = Delivery.objects.select_for_update(of=("self",)).select_related("webhook").get(pk=delivery.pk)
@@ -267,21 +267,30 @@ def delivery_attempt(*, delivery: Delivery, just_owed: bool = False) -> Attempt:
             return _attempt_failed(delivery, exc, permanent=isinstance(exc, PermanentFailure))
         delivery.status, delivery.sent_at, delivery.address = DeliveryStatus.SENT, timezone.now(), address
         delivery.last_error, delivery.next_attempt_at = "", None
-        delivery.save(update_fields=_ATTEMPT_FIELDS)
+        _attempt_save(delivery)
         _announce(delivery, "notification.sent", {"sent_at": _iso(delivery.sent_at), "error": None})
         logger.info("sent %s %s to %s", delivery.channel, delivery.event_type, mask(delivery.address))
         return Attempt(DeliveryStatus.SENT)
 
 
 # What an attempt changes: the event and context (the bulk of the row) are written once, at creation.
-_ATTEMPT_FIELDS = ["status", "attempts", "address", "last_error", "sent_at", "failed_at", "next_attempt_at", "updated_at"]
+_ATTEMPT_FIELDS = ["status", "attempts", "address", "last_error", "sent_at", "failed_at", "next_attempt_at"]
+# Prepared (config.prepared): every delivery runs both once or more.
+LOCKED_STATE = "SELECT status, attempts FROM notifications_delivery WHERE id = %s FOR UPDATE"
+ATTEMPT_SAVE = (f"UPDATE notifications_delivery SET {', '.join(f'{field} = %s' for field in _ATTEMPT_FIELDS)}, "
+                "updated_at = %s WHERE id = %s")
+
+
+def _attempt_save(delivery: Delivery) -> None:
+    delivery.updated_at = timezone.now()
+    prepared(ATTEMPT_SAVE, [*(getattr(delivery, field) for field in _ATTEMPT_FIELDS), delivery.updated_at, delivery.pk])
 
 
 def _attempt_failed(delivery: Delivery, exc: Exception, *, permanent: bool) -> Attempt:
     delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if permanent or delivery.attempts >= settings.NOTIFICATIONS["MAX_ATTEMPTS"]:
         delivery.status, delivery.failed_at, delivery.next_attempt_at = DeliveryStatus.FAILED, timezone.now(), None
-        delivery.save(update_fields=_ATTEMPT_FIELDS)
+        _attempt_save(delivery)
         _announce(delivery, "notification.failed", {"failed_at": _iso(delivery.failed_at),
                                                      "error": delivery.last_error})
         logger.warning("gave up %s %s after %s attempts: %s", delivery.channel, delivery.event_type,
@@ -289,7 +298,7 @@ def _attempt_failed(delivery: Delivery, exc: Exception, *, permanent: bool) -> A
         return Attempt(DeliveryStatus.FAILED)
     retry_in = min(2 ** delivery.attempts, settings.NOTIFICATIONS["MAX_BACKOFF_SECONDS"])
     delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
-    delivery.save(update_fields=_ATTEMPT_FIELDS)
+    _attempt_save(delivery)
     return Attempt(DeliveryStatus.PENDING, retry_in=retry_in)
 
 

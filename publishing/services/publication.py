@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from config.eventbus.outbox import current_event
+from config.prepared import prepared
 from publishing.models import Article, ArticleStatus, UnpublishReason
 from publishing.services.articles import article_locked, status_move, take_offline
 from publishing.services.flows import flow_live_due_move
@@ -33,9 +34,12 @@ def _pending(article_id: Any, revision: int, locked: Article | None = None) -> A
     return article
 
 
+SLUG_TAKEN = "SELECT EXISTS (SELECT FROM publishing_article WHERE slug = %s AND id <> %s)"
+
+
 def _slug_for(article: Article) -> str:
     base = slugify(article.title)[:100].strip("-") or "article"
-    if Article.objects.filter(slug=base).exclude(pk=article.pk).exists():
+    if prepared(SLUG_TAKEN, [base, article.pk]).fetchone()[0]:
         return f"{base}-{article.pk.hex[:8]}"
     return base
 

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
-from config.prepared import prepared
+from config.prepared import prepared, prepared_models
 from publishing.models import Article, Revision, TimelineEntry
 from publishing.services.flows import CAUSES, flow_observe, steps_met_by
 
@@ -175,6 +175,9 @@ def revision_data(article: Article, revision: Revision) -> dict[str, Any]:
 
 
 def live_data(article: Article) -> dict[str, Any]:
-    revision = article.revisions.get(number=article.live_revision)
+    found = prepared_models(Revision, "article_id = %s AND number = %s", [article.pk, article.live_revision])
+    if not found:
+        raise Revision.DoesNotExist(f"article {article.pk} has no revision {article.live_revision}")
+    revision = found[0]
     published_at = iso(article.published_at)
     return {**revision_data(article, revision), "slug": article.slug, "url": article.url, "published_at": published_at}
