@@ -127,6 +127,15 @@ class Meets(NamedTuple):
     revision: int | None = None
     cause_event_id: uuid.UUID | None = None
 
+    @property
+    def by(self) -> str:
+        """Which of MEET_BY's (and timeline's NOTES') statements finds those steps."""
+        return "revision" if self.cause_event_id is None else "cause"
+
+    @property
+    def key(self) -> int | uuid.UUID | None:
+        return self.revision if self.cause_event_id is None else self.cause_event_id
+
 
 def steps_met_by(entry: TimelineEntry) -> Meets | None:
     """The open steps `entry` meets (the rule of FIRST_MEETING_BY, read the other way), or None."""
@@ -160,8 +169,7 @@ def _first_meeting(step: FlowStep) -> Meeting | None:
 
 
 def _steps_meet(entry: TimelineEntry, meets: Meets) -> None:
-    by, which = ("revision", meets.revision) if meets.cause_event_id is None else ("cause", meets.cause_event_id)
-    prepared(MEET_BY[by], [entry.time, entry.type, entry.article_id, meets.step, which])
+    prepared(MEET_BY[meets.by], [entry.time, entry.type, entry.article_id, meets.step, meets.key])
 
 
 def _steps_open(steps: list[FlowStep]) -> None:

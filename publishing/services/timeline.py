@@ -114,8 +114,8 @@ met AS (
       AND {which})"""
 NOTES = {
     None: NOTE.format(meet=""),
-    "revision": NOTE.format(meet=MEET.format(which="step.revision = %(step_revision)s::integer")),
-    "cause": NOTE.format(meet=MEET.format(which="step.cause_event_id = %(cause_event_id)s::uuid")),
+    "revision": NOTE.format(meet=MEET.format(which="step.revision = %(key)s::integer")),
+    "cause": NOTE.format(meet=MEET.format(which="step.cause_event_id = %(key)s::uuid")),
 }
 
 
@@ -130,21 +130,13 @@ def timeline_note(*, event: Event) -> bool:
         return False
     entry = _entry(event, article_id)
     meets = steps_met_by(entry)
-    which = None if meets is None else ("cause" if meets.cause_event_id else "revision")
     params = {
         "article_id": article_id, "event_id": entry.event_id, "time": entry.time, "source": entry.source,
         "type": entry.type, "revision": entry.revision, "correlation_id": entry.correlation_id,
         "causation_id": entry.causation_id, "summary": entry.summary, "data": Jsonb(entry.data),
-        "step": meets and meets.step, "step_revision": meets and meets.revision,
-        "cause_event_id": meets and meets.cause_event_id,
+        **({} if meets is None else {"step": meets.step, "key": meets.key}),
     }
-    if which != "revision":
-        del params["step_revision"]
-    if which != "cause":
-        del params["cause_event_id"]
-    if which is None:
-        del params["step"]
-    return prepared(NOTES[which], params).fetchone()[0]
+    return prepared(NOTES[meets and meets.by], params).fetchone()[0]
 
 
 def article_locked_with(entry: TimelineEntry) -> Article | None:
