@@ -237,3 +237,19 @@ def statements_counted() -> Iterator[list[int]]:
 
     with connection.execute_wrapper(counter):
         yield count
+
+
+@contextlib.contextmanager
+def statements_seen() -> Iterator[list[str]]:
+    """The text of every statement run on the default connection, the ORM's and config.prepared's alike
+    (CaptureQueriesContext sees only the ORM's)."""
+    from django.db import connection
+
+    seen: list[str] = []
+
+    def keep(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        yield seen

@@ -15,7 +15,7 @@ from django.utils import timezone
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import handling, publish
 from config.eventbus.tracing import flow_continuing, trace_fields_of
-from config.prepared import prepared
+from config.prepared import models_insert, prepared
 from notifications.channels import PermanentFailure, channel_send
 from notifications.models import (
     ArticleRecord,
@@ -170,20 +170,7 @@ def deliveries_create(*, event: Event, article_id: str | None, recipients: list[
 def _inserted(deliveries: list[Delivery]) -> list[Delivery]:
     """Insert every delivery in one statement; the ones the unique constraint refuses (owed already) are left
     out of what it returns. A get_or_create per delivery took four statements (two of them savepoints)."""
-    if not deliveries:
-        return []
-    fields = Delivery._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [field.get_db_prep_save(field.pre_save(delivery, add=True), connection)
-              for delivery in deliveries for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {Delivery._meta.db_table} ({columns}) VALUES {', '.join([row] * len(deliveries))} "
-                       "ON CONFLICT DO NOTHING RETURNING id", params)
-        new = {pk for (pk,) in cursor.fetchall()}
-    for delivery in deliveries:
-        delivery._state.adding, delivery._state.db = False, connection.alias
-    return [delivery for delivery in deliveries if delivery.pk in new]
+    return models_insert(deliveries, skip_conflicts=True)
 
 
 ENQUEUE_RETRY = {"max_retries": 12, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 5}

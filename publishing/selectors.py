@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
-from publishing.models import Article, ArticleStatus, FlowStep, Revision, TimelineEntry
+from config.prepared import prepared_models
+from publishing.models import Article, ArticleStatus, Author, FlowStep, Revision, TimelineEntry
 from publishing.services.flows import STUCK
 from publishing.services.publication import OVERDUE_AFTER
 
@@ -17,6 +19,24 @@ def article_list_for(*, user: User) -> QuerySet[Article]:
     """Editors (staff) see every article; an author sees only their own."""
     articles = Article.objects.select_related("author__user")
     return articles if user.is_staff else articles.filter(author__user=user)
+
+
+def author_of(*, user: User) -> Author | None:
+    """The user's author profile, if any (every article written through the API asks), prepared."""
+    found = prepared_models(Author, "user_id = %s", [user.pk])
+    if found:
+        Author.user.field.set_cached_value(found[0], user)
+    return found[0] if found else None
+
+
+def article_visible_to(*, user: User, article_id: Any) -> Article | None:
+    """article_list_for's rule for one article, with its author and user: every request about an article
+    reads it, so in one prepared statement."""
+    where, params = "publishing_article.id = %s", [article_id]
+    if not user.is_staff:
+        where, params = f'{where} AND "author".user_id = %s', [article_id, user.pk]
+    found = prepared_models(Article, where, params, related=("author", "author__user"))
+    return found[0] if found else None
 
 
 def revisions_live(*, limit: int) -> QuerySet[Revision]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.eventbus.outbox import publish
 from config.eventbus.tracing import flow_continuing
+from config.prepared import models_insert
 from moderation.models import AuditAction, AuditEntry, Case, CaseStatus
 
 EVENT_OF = {
@@ -76,12 +77,12 @@ def decision_mark(*, case: Case, status: str, at: datetime | None = None) -> dat
 
 def decision_log(*, case: Case, status: str, actor: Actor, reasons: list[dict], note: str, at: datetime) -> Case:
     """The audit entry and the moderation.* event (none for closed) of a decision stored on the case."""
-    AuditEntry.objects.create(
+    models_insert([AuditEntry(
         case=case, article_id=case.article_id, revision=case.revision, action=AUDIT_OF[status],
         actor_kind=actor.kind, actor=actor.user, actor_name=actor.name, score=case.score,
         rules=sorted({f["rule"] for f in case.findings}),  # a moderator decides knowing what the rules found
         reasons=reasons, note=note,
-    )
+    )])
     event_type = EVENT_OF.get(status)
     if event_type:
         data: dict[str, Any] = {"article_id": str(case.article_id), "revision": case.revision,

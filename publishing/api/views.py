@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, PermissionDenied
@@ -22,7 +22,7 @@ from publishing.api.serializers import (
     TimelineOutputSerializer,
 )
 from publishing.models import Article, ArticleStatus, Revision, TimelineEntry
-from publishing.selectors import article_list_for, timeline_for
+from publishing.selectors import article_list_for, article_visible_to, author_of, timeline_for
 from publishing.services import (
     NothingToSubmit,
     StaleUpdate,
@@ -64,7 +64,10 @@ class DomainErrors:
 
 def _visible(request: Request, pk: str) -> Article:
     """404 for an article the user may not see, so other authors' ids do not leak."""
-    return get_object_or_404(article_list_for(user=request.user), pk=pk)
+    article = article_visible_to(user=request.user, article_id=pk)
+    if article is None:
+        raise Http404("No Article matches the given query.")
+    return article
 
 
 def _owned(request: Request, pk: str) -> Article:
@@ -104,7 +107,7 @@ class ArticleListCreateApi(DomainErrors, generics.ListAPIView):
 
     @extend_schema(request=ArticleInputSerializer, responses={201: ArticleOutputSerializer, **WRITE_ERRORS})
     def post(self, request: Request) -> Response:
-        author = getattr(request.user, "author", None)
+        author = author_of(user=request.user)
         if author is None:
             raise PermissionDenied("only authors can write articles")
         data = ArticleInputSerializer(data=request.data)

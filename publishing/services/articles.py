@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.prepared import model_update, models_insert, prepared_models
 from publishing.models import Article, ArticleStatus, Author, Revision, UnpublishReason
 from publishing.rendering import revision_html
 from publishing.services.timeline import emit, iso, revision_data
@@ -27,8 +28,17 @@ CONTENT = ("title", "summary", "body", "tags")
 PENDING = (ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW, ArticleStatus.SCHEDULED)
 
 
+AUTHOR = ("author", "author__user")
+LOCKED = "publishing_article.id = %s FOR UPDATE"
+
+
 def article_locked(article_id: Any) -> Article:
-    return Article.objects.select_for_update().select_related("author__user").get(pk=article_id)
+    """The article, its row locked (and its author's rows, as select_for_update() locks every table it reads),
+    with its author and user: every write and every verdict starts here, so in one prepared statement."""
+    found = prepared_models(Article, LOCKED, [Article._meta.pk.to_python(article_id)], related=AUTHOR)
+    if not found:
+        raise Article.DoesNotExist(f"no article {article_id}")
+    return found[0]
 
 
 def status_move(article: Article, status: str, now: datetime) -> None:
@@ -39,8 +49,8 @@ def status_move(article: Article, status: str, now: datetime) -> None:
 @transaction.atomic
 def article_create(*, author: Author, title: str, summary: str = "", body: str = "", tags: list[str] | None = None,
                    publish_at: datetime | None = None) -> Article:
-    return Article.objects.create(author=author, title=title, summary=summary, body=body, tags=tags or [],
-                                  publish_at=publish_at)
+    article = Article(author=author, title=title, summary=summary, body=body, tags=tags or [], publish_at=publish_at)
+    return models_insert([article])[0]
 
 
 EDITABLE = ("title", "summary", "body", "tags", "publish_at")
@@ -63,7 +73,7 @@ def article_update(*, article: Article, based_on: datetime, **changes: Any) -> A
         setattr(article, field, value)
     if target != article.status:
         status_move(article, target, timezone.now())
-    article.save()
+    model_update(article)
     return article
 
 
@@ -83,7 +93,7 @@ def article_submit(*, article: Article) -> Article:
     article.reasons = []
     # Each submission starts its own flow through the services: one correlation id follows it everywhere.
     article.correlation_id = str(uuid.uuid4())
-    article.save()
+    model_update(article)
     revision = revision_create(article=article, submitted_at=now)
     data = {**revision_data(article, revision), "submitted_at": iso(now)}
     emit("article.submitted", article=article, data=data, correlation_id=article.correlation_id)
@@ -96,9 +106,12 @@ def _unchanged_revision(article: Article) -> Revision | None:
     The state machine refuses a submission while a revision is pending, so today only the live one can
     match; the pending one is compared too so that stays true if the states ever allow it.
     """
-    numbers = [article.live_revision, article.revision if article.status in PENDING else None]
+    numbers = [n for n in (article.live_revision, article.revision if article.status in PENDING else None) if n]
+    if not numbers:  # a first submission
+        return None
     working = [getattr(article, field) for field in CONTENT]
-    for revision in article.revisions.filter(number__in=[n for n in numbers if n is not None]).order_by("-number"):
+    for revision in prepared_models(Revision, "article_id = %s AND number = ANY(%s) ORDER BY number DESC",
+                                    [article.pk, numbers]):
         if [getattr(revision, field) for field in CONTENT] == working:
             return revision
     return None
@@ -122,7 +135,7 @@ def take_offline(article: Article, *, target: str, reason: str, now: datetime) -
     article.live_revision = None
     article.unpublished_reason = reason
     status_move(article, target, now)
-    article.save()
+    model_update(article)
     emit("article.unpublished", article=article, data={"revision": revision, "reason": reason, "unpublished_at": iso(now)})
 
 
@@ -136,7 +149,7 @@ def article_withdraw(*, article: Article) -> Article:
         take_offline(article, target=target, reason=UnpublishReason.WITHDRAWN, now=now)
     else:
         status_move(article, target, now)
-        article.save()
+        model_update(article)
     return article
 
 

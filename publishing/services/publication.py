@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from config.eventbus.outbox import current_event
-from config.prepared import prepared
+from config.prepared import model_update, prepared
 from publishing.models import Article, ArticleStatus, UnpublishReason
 from publishing.services.articles import article_locked, status_move, take_offline
 from publishing.services.flows import flow_live_due_move
@@ -54,7 +54,7 @@ def _go_live(article: Article, now: datetime) -> None:
     article.published_at = now
     article.unpublished_reason = ""
     status_move(article, ArticleStatus.PUBLISHED, now)
-    article.save()
+    model_update(article)
     # Under a handler the event inherits the approval's flow; from the scheduler, the submission's.
     emit("article.published", article=article, data=live_data(article), correlation_id=_flow_of(article))
 
@@ -64,7 +64,7 @@ def _verdict_record(article_id: Any, revision: int, reasons: list[dict], action:
     article = _pending(article_id, revision)
     status_move(article, transition_target(article, action), timezone.now())
     article.reasons = reasons
-    article.save()
+    model_update(article)
     return article
 
 
@@ -86,7 +86,7 @@ def article_approve(*, article_id: Any, revision: int, reasons: list[dict], now:
     article.reasons = reasons
     if article.publish_at and article.publish_at > now:
         status_move(article, transition_target(article, Action.SCHEDULE), now)
-        article.save()
+        model_update(article)
     else:
         transition_target(article, Action.APPROVE)
         _go_live(article, now)
@@ -132,7 +132,7 @@ def article_reschedule(*, article: Article, publish_at: datetime, now: datetime 
     article = article_locked(article.pk)
     transition_target(article, Action.RESCHEDULE)
     article.publish_at = publish_at
-    article.save()
+    model_update(article)
     flow_live_due_move(article=article)
     if publish_at <= now:
         transition_target(article, Action.PUBLISH_SCHEDULED)

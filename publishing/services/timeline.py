@@ -4,14 +4,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Exists
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from psycopg.types.json import Jsonb
 
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
-from config.prepared import prepared, prepared_models
+from config.prepared import models_insert, prepared, prepared_models
 from publishing.models import Article, Revision, TimelineEntry
 from publishing.services.flows import CAUSES, flow_observe, steps_met_by
 
@@ -58,10 +57,16 @@ def _entry(event: Event, article_id: Any) -> TimelineEntry:
     )
 
 
+SEEN = "EXISTS (SELECT FROM publishing_timelineentry WHERE event_id = %s)"
+LOCKED_SEEN = "publishing_article.id = %s FOR UPDATE OF publishing_article"
+SEEN_ONLY = f"SELECT {SEEN} FROM publishing_article WHERE id = %s"
+
+
 def timeline_record(*, event: Event) -> TimelineEntry | None:
     """Remember an event about an article (ours or consumed); events about unknown articles are skipped.
 
-    One query says both whether the article is there and whether the event is on its timeline already.
+    One prepared statement says both whether the article is there and whether the event is on its timeline
+    already.
     The plain insert after it needs no savepoint: the consumer's inbox row, claimed first in the same
     transaction, keeps a second copy of the event from getting here at the same time.
 
@@ -71,15 +76,16 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     article_id = event.data.get("article_id")
     if not article_id:
         return None
-    seen = Exists(TimelineEntry.objects.filter(event_id=event.id))
-    if event.type in CAUSES:  # flow_observe and then the service read the article: in the same query
-        article = (Article.objects.select_for_update(of=("self",)).select_related("author__user")
-                   .annotate(seen=seen).filter(pk=article_id).first())
-        found = [] if article is None else [article.seen]
+    article_id = Article._meta.pk.to_python(article_id)
+    if event.type in CAUSES:  # flow_observe and then the service read the article: in the same statement
+        found = prepared_models(Article, LOCKED_SEEN, [event.id, article_id], related=("author", "author__user"),
+                                annotations={"seen": SEEN})
+        article = found[0] if found else None
+        seen = [] if article is None else [article.seen]
     else:
         article = None
-        found = list(Article.objects.filter(pk=article_id).annotate(seen=seen).values_list("seen", flat=True)[:1])
-    match found:
+        seen = [row[0] for row in prepared(SEEN_ONLY, [event.id, article_id])]
+    match seen:
         case []:
             return None
         case [True]:  # a redelivered event was watched the first time
@@ -87,7 +93,7 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     entry = _entry(event, article_id)
     if article is not None:
         entry.article = article
-    entry.save(force_insert=True)
+    models_insert([entry])
     flow_observe(entry=entry, article=article)
     return entry
 
@@ -149,7 +155,7 @@ def emit(event_type: str, *, article: Article, data: dict[str, Any], correlation
     event = publish(event_type, subject=f"article/{article.pk}", data={"article_id": str(article.pk), **data},
                     correlation_id=correlation_id)
     entry = _entry(event, article.pk)
-    entry.save(force_insert=True)
+    models_insert([entry])
     flow_observe(entry=entry, article=article, fresh=True)
     return event
 

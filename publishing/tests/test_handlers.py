@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from config.eventbus.envelope import Event, utc_now_iso
 from config.eventbus.models import OutboxMessage
+from config.testing import statements_seen
 from publishing.models import Article, TimelineEntry
 from publishing.services import article_submit, article_unpublish, article_update, timeline_note
 from publishing.tests.factories import article_in, event_raw, indexed_raw, moderation_raw, notice_raw
@@ -49,14 +50,11 @@ def test_approved_publishes_now_and_emits_article_published(article, apply) -> N
 
 
 def test_an_approval_reads_its_article_once_locked_for_the_timeline_and_the_publication(article, apply) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     raw = moderation_raw("moderation.approved", article_submit(article=article))
-    with CaptureQueriesContext(connection) as queries:
+    with statements_seen() as seen:
         apply(raw)
-    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "publishing_article"."id"')]
-    assert len(reads) == 1 and reads[0].endswith('FOR UPDATE OF "publishing_article"')
+    reads = [sql for sql in seen if sql.startswith('SELECT "publishing_article"."id"')]
+    assert len(reads) == 1 and reads[0].endswith("FOR UPDATE OF publishing_article")
     assert Article.objects.get(pk=article.pk).status == "published"
 
 
