@@ -62,16 +62,24 @@ class AuthorOutputSerializer(serializers.Serializer):
     display_name = serializers.CharField()
 
 
+HOLDERS = (serializers.BaseSerializer, serializers.ListField, serializers.DictField, serializers.HStoreField)
+
+
 class FieldsBuiltOnce(serializers.ModelSerializer):
     """A ModelSerializer reads its model to build its fields on every instance (a millisecond a request):
-    here once per class, then copied for each instance as DRF copies declared fields."""
+    here once per class, then copied for each instance.
+
+    For output only. DRF deep-copies every field (building it again from its arguments); a plain field
+    here is copied shallow, which is enough for what binding sets on it (name, parent, source), and
+    only fields holding fields (a nested serializer, a list) are copied deep."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         built = type(self).__dict__.get("_fields_built")
         if built is None:
             built = super().get_fields()
             type(self)._fields_built = built
-        return copy.deepcopy(built)
+        return {name: copy.deepcopy(field) if isinstance(field, HOLDERS) else copy.copy(field)
+                for name, field in built.items()}
 
 
 class ArticleOutputSerializer(FieldsBuiltOnce):
