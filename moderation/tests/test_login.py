@@ -125,6 +125,14 @@ def test_create_api_token_issues_an_expiring_token_for_the_queue_api(client, mod
     assert client.get("/api/queue/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
 
 
+def test_create_api_token_deletes_the_users_expired_tokens(moderator) -> None:
+    expired, _ = AuthToken.objects.create(user=moderator, expiry=timedelta(seconds=-1))
+    kept, _ = AuthToken.objects.create(user=moderator)
+    call_command("create_api_token", moderator.username, stdout=io.StringIO())
+    left = set(AuthToken.objects.filter(user=moderator).values_list("pk", flat=True))
+    assert expired.pk not in left and kept.pk in left and len(left) == 2
+
+
 def test_create_api_token_refuses_an_unknown_user() -> None:
     with pytest.raises(CommandError, match="no active user"):
         call_command("create_api_token", "nobody", stdout=io.StringIO())

@@ -5,6 +5,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from knox.models import AuthToken
 
+from config.authentication import tokens_expired_delete
+
 
 class Command(BaseCommand):
     help = "Issue an API token (stored hashed; expires after API_TOKEN_TTL_SECONDS). Prints: token <token> expires <time>."
@@ -16,5 +18,6 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user named {username!r}")
+        tokens_expired_delete(user=user)  # knox no longer does it per request (config.authentication)
         instance, token = AuthToken.objects.create(user=user)
         self.stdout.write(f"token {token} expires {instance.expiry.isoformat()}")
