@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from config.prepared import prepared
 from search_indexer.models import SEARCH_CONFIG, Generation, GenerationStatus
 from search_indexer.search_sql import ACTIVE_GENERATION, START, STOP, Filters, search_page
 from search_indexer.text import clean
@@ -67,13 +68,13 @@ def generation_active() -> int:
     return number or 1
 
 
+WRITABLE = f"SELECT status, number FROM {Generation._meta.db_table} WHERE status = ANY(%s)"
+
+
 def generations_writable() -> tuple[int, int | None]:
-    """(active, building): events keep both up to date so the switch loses nothing."""
-    rows = dict(
-        Generation.objects.filter(status__in=[GenerationStatus.ACTIVE, GenerationStatus.BUILDING]).values_list(
-            "status", "number"
-        )
-    )
+    """(active, building): events keep both up to date so the switch loses nothing. Every event about an
+    article reads it, so in a prepared statement."""
+    rows = dict(prepared(WRITABLE, [[GenerationStatus.ACTIVE.value, GenerationStatus.BUILDING.value]]).fetchall())
     return rows.get(GenerationStatus.ACTIVE, 1), rows.get(GenerationStatus.BUILDING)
 
 
