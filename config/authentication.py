@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import binascii
 import ipaddress
+import re
 from hmac import compare_digest
 
 from axes.helpers import get_cool_off, get_lockout_message
@@ -57,6 +58,10 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     return response
 
 
+# What knox hands out: its prefix (none here) and AUTH_TOKEN_CHARACTER_LENGTH hex digits.
+TOKEN = re.compile(f"{re.escape(knox_settings.TOKEN_PREFIX)}[0-9a-fA-F]{{{knox_settings.AUTH_TOKEN_CHARACTER_LENGTH}}}")
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
     """knox's tokens (stored hashed, with an expiry, revocable); a header that is not text is a bad token."""
 
@@ -67,6 +72,8 @@ class ExpiringTokenAuthentication(TokenAuthentication):
             text = token.decode("utf-8")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
+        if not TOKEN.fullmatch(text):  # not one of knox's: never sent to the database (a NUL there is an error)
+            raise exceptions.AuthenticationFailed("Invalid token.")
         model = get_token_model()
         candidates = prepared_models(model, f"{model._meta.db_table}.token_key = %s",
                                      [text[:CONSTANTS.TOKEN_KEY_LENGTH]], related=("user",))

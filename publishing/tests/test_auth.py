@@ -101,8 +101,10 @@ def test_logout_without_a_valid_token_is_401(api, header) -> None:
     assert api.post("/api/auth/logout/").status_code == 401
 
 
-def test_a_token_header_that_is_not_text_is_401_not_500(api) -> None:
-    api.credentials(HTTP_AUTHORIZATION="Token \xff\xfe")
+@pytest.mark.parametrize("token", ["\xff\xfe", "\x00" * 64, "abc\x00def" + "a" * 56, "é" * 64, "a" * 100_000,
+                                   "'; DROP TABLE knox_authtoken; --"])
+def test_a_token_header_that_is_not_a_token_is_401_not_500(api, token) -> None:
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/articles/").status_code == 401
 
 
