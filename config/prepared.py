@@ -47,14 +47,24 @@ def _converted(value: Any, converters: tuple[Any, tuple[Callable, ...]]) -> Any:
     return value
 
 
+def _meta(model: type[Model]) -> Any:
+    """The options of the model whose table holds `model`'s rows (a proxy's concrete model); a model whose
+    rows span tables (multi-table inheritance) is refused."""
+    meta = model._meta.concrete_model._meta
+    if meta.parents:
+        raise ValueError(f"{model._meta.label}: its rows span tables (multi-table inheritance)")
+    return meta
+
+
 @functools.cache
 def _read(model: type[Model], alias: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Any, ...], int]:
     """The columns of `model` under the table alias `alias`, their attribute names and converters, and
     which of them is the primary key."""
-    fields = model._meta.concrete_fields
+    meta = _meta(model)
+    fields = meta.concrete_fields
     quote = connection.ops.quote_name
     return (tuple(f"{quote(alias)}.{quote(field.column)}" for field in fields), tuple(field.attname for field in fields),
-            tuple(_converters(field) for field in fields), fields.index(model._meta.pk))
+            tuple(_converters(field) for field in fields), fields.index(meta.pk))
 
 
 @functools.cache
@@ -75,7 +85,7 @@ def _joins(model: type[Model], related: tuple[str, ...]) -> tuple[tuple[str, Any
 @functools.cache
 def _select(model: type[Model], where: str, related: tuple[str, ...], annotations: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
-    table = model._meta.db_table
+    table = _meta(model).db_table
     columns = list(_read(model, table)[0])
     joined = []
     for path, field, target in _joins(model, related):
@@ -113,7 +123,7 @@ def prepared_models(model: type[M], where: str, params: Sequence[Any], *, relate
     sql = _select(model, where, tuple(related), tuple(annotations.values()))
     found = []
     for row in prepared(sql, params).fetchall():
-        instance, at = _built(model, row, 0, model._meta.db_table)
+        instance, at = _built(model, row, 0, _meta(model).db_table)
         owners = {"": instance}
         for path, field, target in joins:
             parent = owners[path.rpartition("__")[0]]
@@ -139,7 +149,7 @@ def _plain_save(model: type[Model]) -> None:
 def _insert(model: type[Model], rows: int, with_pk: bool, skip_conflicts: bool) -> tuple[str, tuple[Any, ...], tuple[Any, ...]]:
     """The statement, the fields given per row, and the fields it returns (the database's own, and the
     primary key when some rows may be skipped, to tell which went in)."""
-    meta = model._meta
+    meta = _meta(model)
     fields = tuple(field for field in meta.local_concrete_fields
                    if not field.generated and (with_pk or field is not meta.auto_field))
     returned = tuple(meta.db_returning_fields)
@@ -168,7 +178,7 @@ def models_insert(instances: Sequence[M], *, skip_conflicts: bool = False) -> li
     _plain_save(model)
     if any(not instance._state.adding for instance in instances):
         raise ValueError(f"{model._meta.label}: an instance is stored already")
-    meta = model._meta
+    meta = _meta(model)
     with_pk = instances[0].pk is not None
     if any((instance.pk is not None) != with_pk for instance in instances):
         raise ValueError("either every primary key is set or none is")
@@ -194,7 +204,7 @@ def models_insert(instances: Sequence[M], *, skip_conflicts: bool = False) -> li
 
 @functools.cache
 def _update(model: type[Model]) -> tuple[str, tuple[Any, ...]]:
-    meta = model._meta
+    meta = _meta(model)
     fields = tuple(field for field in meta.local_concrete_fields if not field.primary_key and not field.generated)
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)

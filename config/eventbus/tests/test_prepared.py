@@ -17,6 +17,27 @@ from config.testing import statements_counted
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+class EffectProxy(Effect):
+    class Meta:
+        proxy = True
+        app_label = "probe"
+
+
+class GuardedEffect(Effect):
+    class Meta:
+        proxy = True
+        app_label = "probe"
+
+    def save(self, *args, **kwargs) -> None:
+        raise AssertionError("the rule this save keeps")
+
+
+class ChildEffect(Effect):  # multi-table inheritance: never migrated, only its options are read
+    class Meta:
+        app_label = "probe"
+        managed = False
+
 INSERT = "INSERT INTO eventbus_appliedrevision (stream, revision, applied_at) VALUES (%s, %s, now())"
 
 
@@ -140,16 +161,8 @@ def test_an_update_of_a_row_that_is_not_there_is_an_error(user) -> None:
         model_update(token)
 
 
-def test_a_model_with_a_save_of_its_own_is_refused_and_so_is_a_stored_instance(user) -> None:
-    class Guarded(Effect):
-        class Meta:
-            proxy = True
-            app_label = "probe"
-
-        def save(self, *args, **kwargs) -> None:
-            raise AssertionError("the rule this save keeps")
-
-    guarded = Guarded(event_id=uuid.uuid4(), event_type="t", subject="s", correlation_id=uuid.uuid4())
+def test_a_model_with_a_save_of_its_own_is_refused_and_so_is_a_stored_instance() -> None:
+    guarded = GuardedEffect(event_id=uuid.uuid4(), event_type="t", subject="s", correlation_id=uuid.uuid4())
     with pytest.raises(ValueError, match="save"):
         models_insert([guarded])
     effect = Effect.objects.create(event_id=uuid.uuid4(), event_type="t", subject="s", correlation_id=uuid.uuid4())
@@ -157,3 +170,16 @@ def test_a_model_with_a_save_of_its_own_is_refused_and_so_is_a_stored_instance(u
         models_insert([effect])
     with pytest.raises(ValueError, match="not stored"):
         model_update(AppliedRevision(stream="article:9", revision=1))
+
+
+def test_a_proxy_model_reads_and_writes_its_concrete_models_table() -> None:
+    [effect] = models_insert([EffectProxy(event_id=uuid.uuid4(), event_type="t", subject="s", correlation_id=uuid.uuid4())])
+    effect.subject = "changed"
+    model_update(effect)
+    [found] = prepared_models(EffectProxy, "probe_effect.id = %s", [effect.pk])
+    assert isinstance(found, EffectProxy) and Effect.objects.get(pk=effect.pk).subject == found.subject == "changed"
+
+
+def test_a_model_whose_rows_span_tables_is_refused() -> None:
+    with pytest.raises(ValueError, match="span tables"):
+        prepared_models(ChildEffect, "id = %s", [1])
