@@ -401,6 +401,17 @@ def report(row: dict) -> None:
     print(f"   not in the figure: the load process took {row['load_cpu']:.1f} ms per article of the same cores")
 
 
+def machine_speed() -> float:
+    """Milliseconds of CPU a fixed piece of pure Python takes here now (best of five): this machine's speed
+    drifts by half between hours, and every figure of a run drifts with it. Lower is faster."""
+    best = math.inf
+    for _ in range(5):
+        started = time.process_time()
+        json.loads(json.dumps([{"n": n, "s": str(n) * 3} for n in range(20_000)]))
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="10,20,50", help="submissions per second, comma-separated")
@@ -431,6 +442,8 @@ def main() -> None:
 def _bench(args: argparse.Namespace, rates: list[float], run: str) -> list[dict]:
     authors = max(1, math.ceil(sum(rates) * args.seconds / PER_AUTHOR))  # each within its hourly budget
     print(f"bench-e2e {run}: rates {args.rates}/s for {args.seconds:g} s each; preparing {authors} authors ...")
+    print(f"   machine speed: a fixed piece of Python took {machine_speed():.1f} ms of CPU (lower is faster; compare "
+          "runs at a similar figure)")
     tokens = authors_prepare(authors, run)
     databases_vacuum()
     rules_before = human_rules_set(None)
@@ -444,6 +457,7 @@ def _bench(args: argparse.Namespace, rates: list[float], run: str) -> list[dict]
         for rate in rates:
             rows.append(one_rate(rate, args.seconds, tokens, observer, args.settle))
             report(rows[-1])
+        print(f"\n   machine speed at the end: {machine_speed():.1f} ms")
     finally:
         human_rules_set(rules_before)
         observer.stop.set()
