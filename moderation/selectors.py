@@ -64,19 +64,17 @@ def history_for(*, case: Case, rules: Sequence[RuleSpec]) -> History:
     """What the history rules need about this case's author and earlier rejections: only what the enabled
     rules look at is looked up (the author's counts in one query)."""
     kinds = {rule.kind for rule in rules}
-    others = Case.objects.exclude(pk=case.pk)
     window = max((int(r.params.get("window_minutes", 60)) for r in rules if r.kind == "submission_rate"), default=60)
     lookback = max((int(r.params.get("lookback", 500)) for r in rules if r.kind == "near_duplicate"), default=0)
     # Other articles only: an author revising their own rejected article is meant to resubmit similar text.
     rejected = _sketches_of(case, lookback) if lookback else ()
-    counts = {"approved": 0, "recent": 0}
+    approved = recent = 0
     if case.author_id and kinds & {"new_author", "submission_rate"}:
-        recent = Q(submitted_at__gt=case.submitted_at - timedelta(minutes=window), submitted_at__lte=case.submitted_at)
-        counts = others.filter(author_id=case.author_id).aggregate(
-            approved=Count("pk", filter=Q(status=CaseStatus.APPROVED)), recent=Count("pk", filter=recent))
+        since = case.submitted_at - timedelta(minutes=window)
+        approved, recent = prepared(AUTHOR_COUNTS, [since, case.submitted_at, case.author_id, case.pk]).fetchone()
     return History(
-        author_approved=counts["approved"],
-        author_recent_submissions=counts["recent"],
+        author_approved=approved,
+        author_recent_submissions=recent,
         rejected=rejected,
         # A takedown is of a live revision, and nothing of an article is live before its first revision.
         takedown=takedown_on_record(article_id=case.article_id) if case.revision > 1 else None,
@@ -86,6 +84,14 @@ def history_for(*, case: Case, rules: Sequence[RuleSpec]) -> History:
 # The sketches of rejected cases by case id. A case's sketch is computed when it is opened and never changes,
 # so each is read and decoded once per process, not at every submission (up to `lookback`, 500, of them).
 _sketches: dict[str, frozenset[int]] = {}
+
+
+# The author's other cases: how many were approved, how many were submitted in the rate rule's window.
+AUTHOR_COUNTS = f"""
+SELECT count(*) FILTER (WHERE status = '{CaseStatus.APPROVED.value}'),
+       count(*) FILTER (WHERE submitted_at > %s AND submitted_at <= %s)
+FROM moderation_case WHERE author_id = %s AND id <> %s
+"""
 
 
 # The latest rejected cases of other articles: every submission reads them, so the statement is prepared.
