@@ -79,6 +79,10 @@ class Article(models.Model):
         return f"/articles/{self.slug}/" if self.slug else None
 
 
+# An article read with its author and the author's user, in the same statement (config.prepared's `related`).
+WITH_AUTHOR = ("author", "author__user")
+
+
 class Revision(models.Model):
     """What was submitted, frozen: later edits to the article never change it."""
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
 from config.prepared import prepared_models
-from publishing.models import Article, ArticleStatus, Author, FlowStep, Revision, TimelineEntry
+from publishing.models import WITH_AUTHOR, Article, ArticleStatus, Author, FlowStep, Revision, TimelineEntry
 from publishing.services.flows import STUCK
 from publishing.services.publication import OVERDUE_AFTER
 
@@ -35,7 +35,7 @@ def article_visible_to(*, user: User, article_id: Any) -> Article | None:
     where, params = "publishing_article.id = %s", [article_id]
     if not user.is_staff:
         where, params = f'{where} AND "author".user_id = %s', [article_id, user.pk]
-    found = prepared_models(Article, where, params, related=("author", "author__user"))
+    found = prepared_models(Article, where, params, related=WITH_AUTHOR)
     return found[0] if found else None
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.prepared import model_update, models_insert, prepared_models
-from publishing.models import Article, ArticleStatus, Author, Revision, UnpublishReason
+from publishing.models import WITH_AUTHOR, Article, ArticleStatus, Author, Revision, UnpublishReason
 from publishing.rendering import revision_html
 from publishing.services.timeline import emit, iso, revision_data
 from publishing.transitions import Action, transition_target
@@ -28,14 +28,13 @@ CONTENT = ("title", "summary", "body", "tags")
 PENDING = (ArticleStatus.SUBMITTED, ArticleStatus.IN_REVIEW, ArticleStatus.SCHEDULED)
 
 
-AUTHOR = ("author", "author__user")
 LOCKED = "publishing_article.id = %s FOR UPDATE"
 
 
 def article_locked(article_id: Any) -> Article:
     """The article, its row locked (and its author's rows, as select_for_update() locks every table it reads),
     with its author and user: every write and every verdict starts here, so in one prepared statement."""
-    found = prepared_models(Article, LOCKED, [Article._meta.pk.to_python(article_id)], related=AUTHOR)
+    found = prepared_models(Article, LOCKED, [Article._meta.pk.to_python(article_id)], related=WITH_AUTHOR)
     if not found:
         raise Article.DoesNotExist(f"no article {article_id}")
     return found[0]

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
 from config.prepared import models_insert, prepared, prepared_models
-from publishing.models import Article, Revision, TimelineEntry
+from publishing.models import WITH_AUTHOR, Article, Revision, TimelineEntry
 from publishing.services.flows import CAUSES, flow_observe, steps_met_by
 
 
@@ -78,7 +78,7 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
         return None
     article_id = Article._meta.pk.to_python(article_id)
     if event.type in CAUSES:  # flow_observe and then the service read the article: in the same statement
-        found = prepared_models(Article, LOCKED_SEEN, [event.id, article_id], related=("author", "author__user"),
+        found = prepared_models(Article, LOCKED_SEEN, [event.id, article_id], related=WITH_AUTHOR,
                                 annotations={"seen": SEEN})
         article = found[0] if found else None
         seen = [] if article is None else [article.seen]
