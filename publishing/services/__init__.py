@@ -12,7 +12,7 @@ from publishing.services.articles import (
     revision_create,
 )
 from publishing.services.authors import AUTHORS_GROUP, author_create, author_update
-from publishing.services.flows import flow_observe, flows_flag_overdue
+from publishing.services.flows import flows_flag_overdue
 from publishing.services.publication import (
     OVERDUE_AFTER,
     StaleEvent,
@@ -41,7 +41,7 @@ __all__ = [
     "article_approve", "article_create", "article_delete", "article_publish_scheduled", "article_reject",
     "article_reschedule", "article_review_start", "article_submit", "article_take_down", "article_unpublish",
     "article_update", "article_withdraw", "articles_publish_due", "articles_snapshot", "author_create",
-    "flow_observe", "flows_flag_overdue",
+    "flows_flag_overdue",
     "author_update", "revision_create", "snapshot_chunk_send", "snapshot_run_schedule", "snapshot_run_start",
     "snapshot_runs_resume", "timeline_note", "timeline_record",
 ]

@@ -1,12 +1,15 @@
 """The flow watch: which step each event about an article makes due, which event meets it, and flagging
 the steps that are overdue on the article's timeline.
 
-Every event about an article passes through `timeline_record`, which calls `flow_observe` in the same
-transaction. Events from different services arrive in any order (a notification can overtake the
-moderation event it answers in our queue), so a step is met whichever of the two comes first.
+Every event about an article passes through `timeline_record` (or `timeline_note`), whose statement
+writes the entry and what it does to the flow (`flow_sql`) at once. Events from different services
+arrive in any order (a notification can overtake the moderation event it answers in our queue), so a
+step is met whichever of the two comes first.
 """
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,28 +99,34 @@ def _made_due(entry: TimelineEntry, article: Article) -> list[Due]:
 
 # What meets a step (one of its following events about its revision; a notice: naming the step's cause,
 # by email: moderators are emailed only on review_requested, which owes no notice, and a webhook is a
-# subscriber's), first in time. Prepared: every cause and every sweep of beat reads it.
-FIRST_MEETING = """
-SELECT time, type FROM publishing_timelineentry WHERE article_id = %s AND type = ANY(%s) AND {which}
-ORDER BY time, id LIMIT 1
-"""
-FIRST_MEETING_BY = {
-    "revision": FIRST_MEETING.format(which="revision = %s"),
-    "cause": FIRST_MEETING.format(which="data ->> 'channel' = 'email' AND data ->> 'event_id' = %s"),
+# subscriber's), first in time. One text for the sweep's read and for the flow part of recording an
+# entry (`flow_sql`), so the rule is written once; the types are the catalog's constants, written in.
+_FIRST_MEETING = """SELECT time, type FROM publishing_timelineentry AS following
+WHERE following.article_id = {article} AND following.type IN ({types}) AND {which}
+ORDER BY following.time, following.id LIMIT 1"""
+_MEETING_WHICH = {
+    "revision": "following.revision = {revision}",
+    "cause": "following.data ->> 'channel' = 'email' AND following.data ->> 'event_id' = ({cause})::text",
 }
-MEET = """
-UPDATE publishing_flowstep SET met_at = %s, met_by_type = %s
-WHERE article_id = %s AND met_at IS NULL AND step = %s AND {which}
-"""
-MEET_BY = {"revision": MEET.format(which="revision = %s"), "cause": MEET.format(which="cause_event_id = %s")}
-# One statement for any number of steps; ON CONFLICT DO NOTHING keeps an existing step as it was.
-OPEN = """
-INSERT INTO publishing_flowstep (article_id, revision, step, cause_event_id, cause_type, cause_time, due_at,
-                                 met_at, met_by_type, created_at)
-SELECT *, now() FROM unnest(%s::uuid[], %s::integer[], %s::varchar[], %s::uuid[], %s::varchar[],
-                            %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::varchar[])
-ON CONFLICT DO NOTHING
-"""
+
+
+def _first_meeting_sql(step: str, by: str, **columns: str) -> str:
+    for kind in FOLLOWING[step]:
+        if not re.fullmatch(r"[a-z_.]+", kind):  # written into the text: only the catalog's plain names
+            raise ValueError(f"{kind!r} is not an event type")
+    return _FIRST_MEETING.format(article=columns["article"], types=", ".join(f"'{kind}'" for kind in FOLLOWING[step]),
+                                 which=_MEETING_WHICH[by].format(**columns))
+
+
+def _meeting_by(step: str) -> str:
+    return "cause" if step == Step.NOTIFIED else "revision"
+
+
+FIRST_MEETING_BY = {
+    step: _first_meeting_sql(step, _meeting_by(step), article="%(article)s::uuid",
+                             revision="%(revision)s::integer", cause="%(cause)s::uuid")
+    for step in FOLLOWING
+}
 
 
 class Meets(NamedTuple):
@@ -129,7 +138,7 @@ class Meets(NamedTuple):
 
     @property
     def by(self) -> str:
-        """Which of MEET_BY's (and timeline's NOTES') statements finds those steps."""
+        """Which of MEET_WHICH's conditions finds those steps."""
         return "revision" if self.cause_event_id is None else "cause"
 
     @property
@@ -160,22 +169,9 @@ class Meeting(NamedTuple):
 
 
 def _first_meeting(step: FlowStep) -> Meeting | None:
-    following = list(FOLLOWING[step.step])
-    if step.step != Step.NOTIFIED:
-        row = prepared(FIRST_MEETING_BY["revision"], [step.article_id, following, step.revision]).fetchone()
-    else:
-        row = prepared(FIRST_MEETING_BY["cause"], [step.article_id, following, str(step.cause_event_id)]).fetchone()
+    row = prepared(FIRST_MEETING_BY[step.step], {"article": step.article_id, "revision": step.revision,
+                                                 "cause": step.cause_event_id}).fetchone()
     return None if row is None else Meeting(*row)
-
-
-def _steps_meet(entry: TimelineEntry, meets: Meets) -> None:
-    prepared(MEET_BY[meets.by], [entry.time, entry.type, entry.article_id, meets.step, meets.key])
-
-
-def _steps_open(steps: list[FlowStep]) -> None:
-    columns = ("article_id", "revision", "step", "cause_event_id", "cause_type", "cause_time", "due_at", "met_at",
-               "met_by_type")
-    prepared(OPEN, [[getattr(step, column) for step in steps] for column in columns])
 
 
 def _meet(step: FlowStep, entry: Meeting) -> None:
@@ -183,33 +179,67 @@ def _meet(step: FlowStep, entry: Meeting) -> None:
     step.save(update_fields=["met_at", "met_by_type"])
 
 
-# No savepoint of its own: nothing it raises is caught short of the caller's transaction, which it
-# shares (timeline_record runs in the handler's or the service's), so one would only add two statements.
-@transaction.atomic(savepoint=False)
-def flow_observe(*, entry: TimelineEntry, article: Article | None = None, fresh: bool = False) -> list[FlowStep]:
-    """Meet the steps `entry` follows and open the ones it causes; returns the steps it makes due.
+# The flow part of the statement that records an entry (publishing.services.timeline), after its `entry`
+# CTE (which returns the new row's article_id, revision, type and time; nothing when it did not go in):
+# `met` meets the open steps the entry follows, `opened` opens those it makes due. The two touch other
+# steps than each other's, and the timeline the lookups read is the one before the entry: an entry never
+# meets the steps it causes.
+MEET = """,
+met AS (
+    UPDATE publishing_flowstep AS step SET met_at = entry.time, met_by_type = entry.type FROM entry
+    WHERE step.article_id = entry.article_id AND step.met_at IS NULL AND step.step = %(meet_step)s::varchar
+      AND {which})"""
+MEET_WHICH = {"revision": "step.revision = %(meet_key)s::integer", "cause": "step.cause_event_id = %(meet_key)s::uuid"}
+OPEN = """,
+opened AS (
+    INSERT INTO publishing_flowstep (article_id, revision, step, cause_event_id, cause_type, cause_time, due_at,
+                                     met_at, met_by_type, created_at)
+    {rows}
+    ON CONFLICT DO NOTHING)"""
+# A step opens met when its following event is on the timeline already (it overtook its cause).
+OPEN_MET = """SELECT entry.article_id, entry.revision, %(due{n}_step)s::varchar, %(due{n}_cause)s::uuid, entry.type,
+           entry.time, %(due{n}_at)s::timestamptz, first.time, coalesce(first.type, ''), now()
+    FROM entry LEFT JOIN LATERAL ({first}) AS first ON true"""
+OPEN_UNMET = """SELECT entry.article_id, entry.revision, %(due{n}_step)s::varchar, %(due{n}_cause)s::uuid, entry.type,
+           entry.time, %(due{n}_at)s::timestamptz, NULL::timestamptz, '', now() FROM entry"""
+
+
+@functools.cache
+def _flow_sql(meets_by: str | None, opens: tuple[tuple[str, bool], ...]) -> str:
+    """The text for what an entry meets (`meets_by`: None, revision or cause) and opens (per step made
+    due: which, and whether to look for its following event): one per shape, each prepared once."""
+    rows = []
+    for n, (step, look) in enumerate(opens):
+        if not look:
+            rows.append(OPEN_UNMET.format(n=n))
+            continue
+        first = _first_meeting_sql(step, _meeting_by(step), article="entry.article_id", revision="entry.revision",
+                                   cause=f"%(due{n}_cause)s::uuid")
+        rows.append(OPEN_MET.format(n=n, first=first))
+    meet = MEET.format(which=MEET_WHICH[meets_by]) if meets_by else ""
+    return meet + (OPEN.format(rows="\n    UNION ALL ".join(rows)) if rows else "")
+
+
+def flow_sql(*, entry: TimelineEntry, article: Article | None = None, fresh: bool = False) -> tuple[str, dict[str, Any]]:
+    """The CTEs and their parameters by which recording `entry` meets the steps it follows and opens the
+    ones it causes (its statement: publishing.services.timeline).
 
     `article` is entry's article when the caller holds it already (with its author). A step whose
     following event is on the timeline already (it overtook its cause) opens met. A step that exists
     already (keyed by its cause) is left as it is. `fresh`: entry is an event this transaction has just
     made, so no event on the timeline can name it yet and a step it causes by name opens unmet unread.
     """
+    params: dict[str, Any] = {}
     if (meets := steps_met_by(entry)) is not None:
-        _steps_meet(entry, meets)
-    if entry.type not in CAUSES:
-        return []
-    article = article or Article.objects.select_related("author").get(pk=entry.article_id)
-    opened = []
-    for due in _made_due(entry, article):
-        step = FlowStep(step=due.step, cause_event_id=due.cause_event_id, article=article, revision=entry.revision,
-                        cause_type=entry.type, cause_time=entry.time, due_at=due.due_at)
-        named_new = fresh and due.step == Step.NOTIFIED and due.cause_event_id == entry.event_id
-        if not named_new and (following := _first_meeting(step)) is not None:
-            step.met_at, step.met_by_type = following.time, following.type
-        opened.append(step)
-    if opened:
-        _steps_open(opened)
-    return opened
+        params |= {"meet_step": meets.step, "meet_key": meets.key}
+    opens = []
+    if entry.type in CAUSES:
+        article = article or Article.objects.select_related("author").get(pk=entry.article_id)
+        for n, due in enumerate(_made_due(entry, article)):
+            named_new = fresh and due.step == Step.NOTIFIED and due.cause_event_id == entry.event_id
+            opens.append((due.step, not named_new))
+            params |= {f"due{n}_step": due.step, f"due{n}_cause": due.cause_event_id, f"due{n}_at": due.due_at}
+    return _flow_sql(meets and meets.by, tuple(opens)), params
 
 
 @transaction.atomic
@@ -224,7 +254,7 @@ def flow_live_due_move(*, article: Article) -> None:
 
 
 def _stuck_note(step: FlowStep, now: datetime) -> TimelineEntry:
-    from publishing.services.timeline import iso  # timeline calls flow_observe: import here, not in a circle
+    from publishing.services.timeline import iso  # timeline calls flow_sql: import here, not in a circle
 
     entry, _ = TimelineEntry.objects.get_or_create(
         event_id=uuid.uuid5(STUCK_NAMESPACE, f"flow-step:{step.pk}"),

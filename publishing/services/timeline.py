@@ -4,15 +4,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from psycopg.types.json import Jsonb
 
 from config.eventbus.envelope import Event
 from config.eventbus.outbox import publish
-from config.prepared import models_insert, prepared, prepared_models
+from config.prepared import prepared, prepared_models
 from publishing.models import WITH_AUTHOR, Article, Revision, TimelineEntry
-from publishing.services.flows import CAUSES, flow_observe, steps_met_by
+from publishing.services.flows import CAUSES, flow_sql
 
 
 def iso(moment: datetime) -> str:
@@ -47,6 +48,7 @@ def _entry(event: Event, article_id: Any) -> TimelineEntry:
         article_id=article_id,
         event_id=event.id,
         time=parse_datetime(event.time) or timezone.now(),
+        recorded_at=timezone.now(),
         source=event.source,
         type=event.type,
         revision=event.data.get("revision"),
@@ -60,14 +62,52 @@ def _entry(event: Event, article_id: Any) -> TimelineEntry:
 SEEN = "EXISTS (SELECT FROM publishing_timelineentry WHERE event_id = %s)"
 LOCKED_SEEN = "publishing_article.id = %s FOR UPDATE OF publishing_article"
 SEEN_ONLY = f"SELECT {SEEN} FROM publishing_article WHERE id = %s"
+ENTRY_VALUES = """%(article_id)s::uuid, %(event_id)s::uuid, %(time)s::timestamptz, %(recorded_at)s::timestamptz,
+           %(source)s::varchar, %(type)s::varchar, %(revision)s::integer, %(correlation_id)s::varchar,
+           %(causation_id)s::varchar, %(summary)s::varchar, %(data)s::jsonb"""
+# An entry, and what it does to the flow (publishing.services.flows.flow_sql), in one statement.
+# RECORD: the caller knows the article is there and the entry is not (timeline_record, emit); NOTE: the entry
+# goes in only when its article is there and it is not on the timeline yet (timeline_note).
+RECORD = """
+WITH entry AS (
+    INSERT INTO publishing_timelineentry (article_id, event_id, time, recorded_at, source, type, revision,
+                                          correlation_id, causation_id, summary, data)
+    VALUES (""" + ENTRY_VALUES + """)
+    RETURNING id, article_id, revision, type, time){flow}
+SELECT id FROM entry
+"""
+NOTE = """
+WITH article AS (SELECT id FROM publishing_article WHERE id = %(article_id)s::uuid),
+entry AS (
+    INSERT INTO publishing_timelineentry (article_id, event_id, time, recorded_at, source, type, revision,
+                                          correlation_id, causation_id, summary, data)
+    SELECT """ + ENTRY_VALUES + """ FROM article
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, article_id, revision, type, time){flow}
+SELECT EXISTS (SELECT FROM article)
+"""
+
+
+def _entry_params(entry: TimelineEntry) -> dict[str, Any]:
+    return {"article_id": entry.article_id, "event_id": entry.event_id, "time": entry.time,
+            "recorded_at": entry.recorded_at, "source": entry.source, "type": entry.type, "revision": entry.revision,
+            "correlation_id": entry.correlation_id, "causation_id": entry.causation_id, "summary": entry.summary,
+            "data": Jsonb(entry.data)}
+
+
+def _entry_record(entry: TimelineEntry, *, article: Article | None, fresh: bool = False) -> None:
+    """Insert `entry`, meet the steps it follows and open the ones it causes: one prepared statement."""
+    flow, params = flow_sql(entry=entry, article=article, fresh=fresh)
+    entry.pk = prepared(RECORD.format(flow=flow), _entry_params(entry) | params).fetchone()[0]
+    entry._state.adding, entry._state.db = False, DEFAULT_DB_ALIAS
 
 
 def timeline_record(*, event: Event) -> TimelineEntry | None:
     """Remember an event about an article (ours or consumed); events about unknown articles are skipped.
 
     One prepared statement says both whether the article is there and whether the event is on its timeline
-    already.
-    The plain insert after it needs no savepoint: the consumer's inbox row, claimed first in the same
+    already; one more writes the entry and what it does to the article's flow.
+    The plain insert needs no savepoint: the consumer's inbox row, claimed first in the same
     transaction, keeps a second copy of the event from getting here at the same time.
 
     An event that can cause a step (a moderation verdict) is applied to its article next: the article
@@ -77,7 +117,7 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     if not article_id:
         return None
     article_id = Article._meta.pk.to_python(article_id)
-    if event.type in CAUSES:  # flow_observe and then the service read the article: in the same statement
+    if event.type in CAUSES:  # the flow and then the service read the article: in the same statement
         found = prepared_models(Article, LOCKED_SEEN, [event.id, article_id], related=WITH_AUTHOR,
                                 annotations={"seen": SEEN})
         article = found[0] if found else None
@@ -93,56 +133,22 @@ def timeline_record(*, event: Event) -> TimelineEntry | None:
     entry = _entry(event, article_id)
     if article is not None:
         entry.article = article
-    models_insert([entry])
-    flow_observe(entry=entry, article=article)
+    _entry_record(entry, article=article)
     return entry
-
-
-# timeline_note in one statement: the entry goes in only when its article is there and it is not on the
-# timeline yet, and the open steps it meets are met by the same statement. MEET is filled in per kind of
-# step (by revision, or a notice by the event it names), so each text stays one prepared statement.
-NOTE = """
-WITH article AS (SELECT id FROM publishing_article WHERE id = %(article_id)s::uuid),
-entry AS (
-    INSERT INTO publishing_timelineentry (article_id, event_id, time, recorded_at, source, type, revision,
-                                          correlation_id, causation_id, summary, data)
-    SELECT id, %(event_id)s::uuid, %(time)s::timestamptz, now(), %(source)s::varchar, %(type)s::varchar,
-           %(revision)s::integer, %(correlation_id)s::varchar, %(causation_id)s::varchar, %(summary)s::varchar,
-           %(data)s::jsonb FROM article
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING article_id, time, type){meet}
-SELECT EXISTS (SELECT FROM article)
-"""
-MEET = """,
-met AS (
-    UPDATE publishing_flowstep AS step SET met_at = entry.time, met_by_type = entry.type FROM entry
-    WHERE step.article_id = entry.article_id AND step.met_at IS NULL AND step.step = %(step)s::varchar
-      AND {which})"""
-NOTES = {
-    None: NOTE.format(meet=""),
-    "revision": NOTE.format(meet=MEET.format(which="step.revision = %(key)s::integer")),
-    "cause": NOTE.format(meet=MEET.format(which="step.cause_event_id = %(key)s::uuid")),
-}
 
 
 def timeline_note(*, event: Event) -> bool:
     """timeline_record for an event that makes no step due (search.*, notification.*): False when its
-    article is not here. One prepared statement instead of three through the ORM, since every article
-    brings two of these; the rules are the same (`steps_met_by`), and the inbox row claimed first keeps
-    a second copy from getting here at the same time."""
+    article is not here. One prepared statement instead of three, since every article brings two of these;
+    the rules are the same (`flow_sql`), and the inbox row claimed first keeps a second copy from getting
+    here at the same time."""
     if event.type in CAUSES:
         raise ValueError(f"{event.type} makes steps due: timeline_record, not timeline_note")
     if not (article_id := event.data.get("article_id")):
         return False
     entry = _entry(event, article_id)
-    meets = steps_met_by(entry)
-    params = {
-        "article_id": article_id, "event_id": entry.event_id, "time": entry.time, "source": entry.source,
-        "type": entry.type, "revision": entry.revision, "correlation_id": entry.correlation_id,
-        "causation_id": entry.causation_id, "summary": entry.summary, "data": Jsonb(entry.data),
-        **({} if meets is None else {"step": meets.step, "key": meets.key}),
-    }
-    return prepared(NOTES[meets and meets.by], params).fetchone()[0]
+    flow, params = flow_sql(entry=entry)
+    return prepared(NOTE.format(flow=flow), _entry_params(entry) | params).fetchone()[0]
 
 
 def article_locked_with(entry: TimelineEntry) -> Article | None:
@@ -154,9 +160,7 @@ def emit(event_type: str, *, article: Article, data: dict[str, Any], correlation
     """Publish an event about `article` and put it on its timeline; a new event needs no lookup first."""
     event = publish(event_type, subject=f"article/{article.pk}", data={"article_id": str(article.pk), **data},
                     correlation_id=correlation_id)
-    entry = _entry(event, article.pk)
-    models_insert([entry])
-    flow_observe(entry=entry, article=article, fresh=True)
+    _entry_record(_entry(event, article.pk), article=article, fresh=True)
     return event
 
 

@@ -182,9 +182,13 @@ def test_a_notification_that_overtakes_its_cause_meets_the_step_when_the_cause_a
                                                                                        met_by) -> None:
     article = _submitted(author, apply)
     rejected = moderation_raw("moderation.rejected", article)
-    apply(notice_raw("notification.failed", article, cause_id=_event_id(rejected), channel=channel))
+    notice = notice_raw("notification.failed", article, cause_id=_event_id(rejected), channel=channel)
+    apply(notice)
     apply(rejected)
-    assert _step(article, "notified").met_by_type == met_by  # a subscriber's webhook is not the author's notice
+    step = _step(article, "notified")
+    assert step.met_by_type == met_by  # a subscriber's webhook is not the author's notice
+    noticed = TimelineEntry.objects.get(event_id=_event_id(notice)).time
+    assert step.met_at == (noticed if met_by else None)
 
 
 @pytest.mark.parametrize(("raw", "meets"), [
