@@ -65,7 +65,7 @@ def event_build(event_type: str, *, subject: str, data: dict[str, Any], correlat
         dataschema=dataschema_of(event_type),
         **(trace_fields or {}),
     )
-    envelope_validate(event.to_dict())
+    envelope_validate(event.envelope())
     return event
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -53,12 +54,14 @@ PARK = "UPDATE eventbus_outboxmessage SET parked_at = now(), last_error = %s WHE
 # One relay of a service publishes at a time (the others stand by): events leave in outbox order.
 LEADER_LOCK = "SELECT pg_try_advisory_lock(%s)"
 LEADER_KEY = 0x6576_6274  # "evbt"
-MARK_SENT = "UPDATE eventbus_outboxmessage SET sent_at = now() WHERE id = ANY(%s)"
+# The ids go as the text of an array (`ids_array`): psycopg adapts a Python list in Python, element by
+# element, which cost the relay more than the rest of the statement, once per window.
+MARK_SENT = "UPDATE eventbus_outboxmessage SET sent_at = now() WHERE id = ANY(%s::bigint[])"
 # Doubling back-off for rows the broker refused, capped at five minutes.
 MARK_FAILED = """
 UPDATE eventbus_outboxmessage SET attempts = attempts + 1, last_error = %s,
     available_at = now() + least(power(2, attempts), 300) * interval '1 second'
-WHERE id = ANY(%s)
+WHERE id = ANY(%s::bigint[])
 """
 # A return means the alternate exchange itself is missing: the row is not sent, it goes again.
 COUNT_UNROUTABLE = """
@@ -67,6 +70,11 @@ VALUES (%s, %s, %s, now())
 ON CONFLICT (event_type) DO UPDATE SET count = eventbus_unroutableevent.count + EXCLUDED.count,
     last_event_id = EXCLUDED.last_event_id, last_seen_at = now()
 """
+
+
+def ids_array(ids: Iterable[int]) -> str:
+    """Row ids (integers from our own claim) as the text of a PostgreSQL array."""
+    return "{" + ",".join(str(int(row_id)) for row_id in ids) + "}"
 
 
 def _done(result: Any) -> Future:
@@ -338,10 +346,10 @@ class Relay:
                      for _id, event_id, event_type, correlation_id, _body in rows if event_id in window.acked]
             log.info("sent %d events\n%s", len(lines), "\n".join(lines))
         if sent:
-            conn.execute(MARK_SENT, [sent])
+            conn.execute(MARK_SENT, [ids_array(sent)])
         if window.nacked:
             log.warning("broker refused %d events; they wait and go again", len(window.nacked))
-            conn.execute(MARK_FAILED, ["nacked by the broker", [by_event[e] for e in window.nacked]])
+            conn.execute(MARK_FAILED, ["nacked by the broker", ids_array(by_event[e] for e in window.nacked)])
         if window.returned:
             types = {event_id: event_type for _id, event_id, event_type, _corr, _body in rows}
             for event_id in sorted(window.returned):
@@ -350,4 +358,4 @@ class Relay:
                 conn.execute(COUNT_UNROUTABLE, [types[event_id], 1, event_id])
             self.returned_seen = True
             conn.execute(MARK_FAILED, ["returned by the broker: no queue took it, not even "
-                                       f"{self.service}.unroutable", [by_event[e] for e in window.returned]])
+                                       f"{self.service}.unroutable", ids_array(by_event[e] for e in window.returned)])

@@ -28,7 +28,45 @@ def _tags(**kwargs) -> serializers.ListField:
     )
 
 
-class ArticleInputSerializer(serializers.Serializer):
+HOLDERS = (serializers.BaseSerializer, serializers.ListField, serializers.DictField, serializers.HStoreField)
+
+
+def fields_copied(fields: dict[str, serializers.Field]) -> dict[str, serializers.Field]:
+    """A serializer's own copy of `fields`. DRF deep-copies every field (building it again from its
+    arguments); a plain field is copied shallow, which is enough for what binding sets on it (name,
+    parent, source, label), and only fields holding fields (a nested serializer, a list) are copied deep.
+    The validators are the same objects, as after DRF's deep copy, in a list of the copy's own."""
+    return {name: copy.deepcopy(field) if isinstance(field, HOLDERS) else _shallow(field)
+            for name, field in fields.items()}
+
+
+def _shallow(field: serializers.Field) -> serializers.Field:
+    copied = copy.copy(field)
+    if "_validators" in field.__dict__:
+        copied._validators = list(field._validators)
+    return copied
+
+
+class FieldsCopiedShallow(serializers.Serializer):
+    """A serializer of declared fields that copies them as `fields_copied` does, for every instance."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return fields_copied(self._declared_fields)
+
+
+class FieldsBuiltOnce(serializers.ModelSerializer):
+    """A ModelSerializer reads its model to build its fields on every instance (a millisecond a request):
+    here once per class, then copied for each instance (`fields_copied`). For output only."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        built = type(self).__dict__.get("_fields_built")
+        if built is None:
+            built = super().get_fields()
+            type(self)._fields_built = built
+        return fields_copied(built)
+
+
+class ArticleInputSerializer(FieldsCopiedShallow):
     title = TextField(max_length=300)
     summary = TextField(max_length=1000, required=False, allow_blank=True, default="")
     body = TextField(max_length=200_000, required=False, allow_blank=True, default="")
@@ -37,7 +75,7 @@ class ArticleInputSerializer(serializers.Serializer):
                                            help_text="Publish not before this time once approved.")
 
 
-class ArticlePatchSerializer(serializers.Serializer):
+class ArticlePatchSerializer(FieldsCopiedShallow):
     """Only the fields sent change (so none has a default), and `updated_at` is always required.
 
     Not a partial ArticleInputSerializer: a partial serializer makes every field optional, and the
@@ -56,30 +94,10 @@ class ArticlePatchSerializer(serializers.Serializer):
     )
 
 
-class AuthorOutputSerializer(serializers.Serializer):
+class AuthorOutputSerializer(FieldsCopiedShallow):
     id = serializers.UUIDField()
     username = serializers.CharField(source="user.username")
     display_name = serializers.CharField()
-
-
-HOLDERS = (serializers.BaseSerializer, serializers.ListField, serializers.DictField, serializers.HStoreField)
-
-
-class FieldsBuiltOnce(serializers.ModelSerializer):
-    """A ModelSerializer reads its model to build its fields on every instance (a millisecond a request):
-    here once per class, then copied for each instance.
-
-    For output only. DRF deep-copies every field (building it again from its arguments); a plain field
-    here is copied shallow, which is enough for what binding sets on it (name, parent, source), and
-    only fields holding fields (a nested serializer, a list) are copied deep."""
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        built = type(self).__dict__.get("_fields_built")
-        if built is None:
-            built = super().get_fields()
-            type(self)._fields_built = built
-        return {name: copy.deepcopy(field) if isinstance(field, HOLDERS) else copy.copy(field)
-                for name, field in built.items()}
 
 
 class ArticleOutputSerializer(FieldsBuiltOnce):

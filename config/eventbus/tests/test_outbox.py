@@ -79,6 +79,18 @@ def test_envelope_round_trips_through_json() -> None:
     assert again.specversion == "1.0" and again.dataschema == "urn:contract:article.submitted:v1"
 
 
+def test_to_dict_is_a_copy_of_its_own_and_envelope_reads_the_same_fields() -> None:
+    event = Event(type="article.submitted", source="publishing", subject="article/1", correlationid="c",
+                  data={"tags": ["a"], "author": {"id": "x"}})
+    doc = event.to_dict()
+    assert doc == event.envelope() == json.loads(event.to_json())
+    assert "traceparent" not in doc and "tracestate" not in doc  # absent, not null, when untraced
+    doc["data"]["tags"].append("b")
+    doc["data"]["author"]["id"] = "y"
+    assert event.data == {"tags": ["a"], "author": {"id": "x"}}
+    assert event.envelope()["data"] is event.data  # shared: for reading only
+
+
 def test_commit_notifies_the_relay_and_rollback_does_not() -> None:
     with connection.cursor() as cursor:
         cursor.execute("LISTEN eventbus_outbox")
