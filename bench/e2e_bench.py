@@ -399,6 +399,10 @@ def report(row: dict) -> None:
         print(f"     {kind:<9} " + ", ".join(f"{s} {ms:.1f}" for s, ms in
                                              sorted(services[kind].items(), key=lambda kv: -kv[1]) if ms > 0.05))
     print(f"   not in the figure: the load process took {row['load_cpu']:.1f} ms per article of the same cores")
+    if "speed" in row:
+        before, after = row["speed"]
+        print(f"   machine speed around this rate: {before:.1f} -> {after:.1f} ms; CPU per article in those units: "
+              f"{sum(shown.values()) / ((before + after) / 2):.2f} (for comparing runs of different hours, roughly)")
 
 
 def machine_speed() -> float:
@@ -455,7 +459,9 @@ def _bench(args: argparse.Namespace, rates: list[float], run: str) -> list[dict]
     rows = []
     try:
         for rate in rates:
+            before = machine_speed()
             rows.append(one_rate(rate, args.seconds, tokens, observer, args.settle))
+            rows[-1]["speed"] = (before, machine_speed())
             report(rows[-1])
         print(f"\n   machine speed at the end: {machine_speed():.1f} ms")
     finally:
