@@ -36,6 +36,7 @@ from config.eventbus.broker import (
     publish_mandatory,
     topology_declare,
 )
+from config.eventbus.connections import django_connection_renew_if_aged
 from config.eventbus.envelope import Event
 from config.eventbus.housekeeping import ATTEMPTS_PRUNE, INBOX_PRUNE, Housekeeper, Sweep
 from config.eventbus.inbox import (
@@ -156,6 +157,7 @@ class Consumer:
         while not self.stopper.stopping:
             if self.buffer:
                 self._handle_waiting()
+                django_connection_renew_if_aged()
             elif not self._pull(timeout=0):
                 # Nothing more has arrived: ack what is done before waiting for the broker.
                 self._flush_acks()

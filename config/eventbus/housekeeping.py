@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import psycopg
 
+from config.eventbus.connections import aged, database_max_age
 from config.eventbus.lifecycle import Stopper
 
 log = logging.getLogger("eventbus.housekeeping")
@@ -59,6 +61,7 @@ class Housekeeper:
     def __init__(self, *, dsn: str, sweeps: list[Sweep], stopper: Stopper, interval: float = 10.0,
                  name: str = "housekeeping") -> None:
         self.dsn, self.sweeps, self.stopper, self.interval, self.name = dsn, sweeps, stopper, interval, name
+        self.max_age = database_max_age()  # config/eventbus/connections.py
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> Housekeeper:
@@ -67,10 +70,14 @@ class Housekeeper:
 
     def _run(self) -> None:
         conn: psycopg.Connection | None = None
+        opened_at = 0.0
         while not self.stopper.wait(self.interval):
             try:
+                if conn is not None and aged(opened_at, max_age=self.max_age):
+                    conn.close()
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self.dsn, autocommit=True)
+                    opened_at = time.monotonic()
                 deleted = sweep_once(conn, self.sweeps)
                 if any(deleted.values()):
                     log.info("%s deleted %s", self.name, ", ".join(f"{n} {what}" for what, n in deleted.items() if n))

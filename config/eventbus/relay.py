@@ -35,6 +35,7 @@ from config.eventbus.confirms import (
     OutgoingMessage,
     Window,
 )
+from config.eventbus.connections import aged, database_max_age
 from config.eventbus.contracts import ContractViolation, envelope_validate, producer_of
 from config.eventbus.envelope import UndecodableMessage, envelope_decode
 from config.eventbus.housekeeping import OUTBOX_PRUNE, Housekeeper, Sweep
@@ -147,6 +148,9 @@ class Relay:
         self.stopper = stopper
         self.db: psycopg.Connection | None = None  # autocommit: LISTEN, housekeeping
         self.work: list[psycopg.Connection] = []  # one transaction per window in flight
+        self.work_opened_at = 0.0
+        self.max_age = database_max_age()
+        self.name = f"{service}.relay"  # the connections' application_name
         self._db_thread: ThreadPoolExecutor | None = None
         self.amqp: amqp.Connection | None = None
         self.publisher: ConfirmingPublisher | None = None
@@ -181,17 +185,24 @@ class Relay:
 
     def _connect(self) -> None:
         if self.db is None or self.db.closed:
-            self.db = psycopg.connect(self.dsn, autocommit=True)
+            self.db = psycopg.connect(self.dsn, autocommit=True, application_name=self.name)
             self.leader = False  # a session-level lock: it went with the old connection
             self.db.execute("LISTEN eventbus_outbox")
-            # Two windows at the broker and the claim of a third: see relay_due.
-            self.work = [psycopg.connect(self.dsn) for _ in range(3)]
+            self._work_connect()
             self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.service}-relay-db")
         if self.amqp is None:
             self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay", heartbeat=self.heartbeat)
             self._declare_exchanges()
             self.publisher = ConfirmingPublisher(self.amqp, app_id=self.service, user_id=self.user)
             log.info("relay connected to the broker and the database")
+
+    def _work_connect(self) -> None:
+        """Two windows at the broker and the claim of a third (see relay_due), on connections renewed
+        past CONN_MAX_AGE: their statements are planned again (config/eventbus/connections.py)."""
+        for conn in self.work:
+            conn.close()
+        self.work = [psycopg.connect(self.dsn, application_name=self.name) for _ in range(3)]
+        self.work_opened_at = time.monotonic()
 
     def _disconnect(self) -> None:
         for closable in (self.amqp, self.db, *self.work):
@@ -209,6 +220,8 @@ class Relay:
     def _serve(self) -> None:
         while not self.stopper.stopping:
             if self._lead():
+                if aged(self.work_opened_at, max_age=self.max_age):
+                    self._work_connect()  # between windows: none is open
                 self.relay_due()
                 if self.returned_seen:
                     self._declare_exchanges()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from config.eventbus.connections import django_connection_named
 from config.eventbus.consumer import Consumer
 from config.eventbus.lifecycle import Stopper
 from config.eventbus.registry import database_dsn, event_handlers, service_name, service_topology
@@ -18,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, prefetch: int, **options) -> None:
         tracing_setup(service=service_name())
+        django_connection_named(f"{service_name()}.consumer")
         Consumer(
             topology=service_topology(),
             broker_url=settings.EVENTBUS["BROKER_URL"],
