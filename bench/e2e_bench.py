@@ -291,15 +291,20 @@ def load(tokens: list[str], rate: float, seconds: float, results: multiprocessin
 
 
 PLATFORM_DATABASES = set(SERVICES)
+POSTMASTER = "postmaster"
 
 
 def _kind(pid: str, comm: str) -> str | None:
     """The kind of a process of the platform, None for any other process of the machine.
 
-    PostgreSQL counts the backends of the platform's four databases only (their title names the
-    database), so other clients of the same server do not add up here; RabbitMQ is the whole broker."""
+    PostgreSQL counts the live backends of the platform's four databases only (their title names the
+    database), so other clients of the same server do not add up here, and the postmaster with the
+    backends that ended (of any database: run nothing else on the server during a bench); RabbitMQ is
+    the whole broker."""
     if comm.startswith("postgres"):
         title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+        if title and title[0] != b"postgres:":
+            return POSTMASTER
         return "postgres" if len(title) > 2 and title[2].decode() in PLATFORM_DATABASES else None
     if comm == "beam.smp":
         return "rabbitmq"
@@ -312,7 +317,10 @@ def _kind(pid: str, comm: str) -> str | None:
 
 
 def cpu_ticks() -> dict[tuple[str, str], tuple[str, int]]:
-    """utime + stime of every process of the platform, by (pid, start time): its kind and its ticks."""
+    """utime + stime of every process of the platform, by (pid, start time): its kind and its ticks.
+
+    The postmaster counts as postgres with the time of the backends it has reaped (cutime + cstime):
+    connections end within a run (each is renewed past CONN_MAX_AGE), and their time would be lost."""
     ticks: dict[tuple[str, str], tuple[str, int]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -322,17 +330,23 @@ def cpu_ticks() -> dict[tuple[str, str], tuple[str, int]]:
             kind = _kind(pid, comm)
         except (OSError, ValueError, IndexError):
             continue
-        if kind:
+        if kind == POSTMASTER:
+            ticks[(pid, fields[19])] = ("postgres", sum(int(field) for field in fields[11:15]))
+        elif kind:
             ticks[(pid, fields[19])] = (kind, int(fields[11]) + int(fields[12]))
     return ticks
 
 
 def cpu_spent(before: dict, after: dict) -> dict[str, int]:
     """Ticks by kind between two readings, process by process: one that started in between counts
-    from zero; one that ended in between is lost (rare: the platform's processes and connections live long)."""
+    from zero. A backend that ended in between is in the postmaster's reaped time with all its life,
+    so what it had used before is taken off; any other process that ended is lost (rare: they live long)."""
     spent: dict[str, int] = defaultdict(int)
     for key, (kind, used) in after.items():
         spent[kind] += used - before.get(key, (kind, 0))[1]
+    for key, (kind, used) in before.items():
+        if key not in after and kind == "postgres":
+            spent[kind] -= used
     return spent
 
 
