@@ -150,7 +150,7 @@ class Relay:
         self.work: list[psycopg.Connection] = []  # one transaction per window in flight
         self.work_opened_at = 0.0
         self.max_age = database_max_age()
-        self.name = f"{service}.relay"  # the connections' application_name
+        self.name = f"{service}.relay"  # the name of its broker and database connections
         self._db_thread: ThreadPoolExecutor | None = None
         self.amqp: amqp.Connection | None = None
         self.publisher: ConfirmingPublisher | None = None
@@ -191,7 +191,7 @@ class Relay:
             self._work_connect()
             self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.service}-relay-db")
         if self.amqp is None:
-            self.amqp = broker_connect(self.broker_url, name=f"{self.service}.relay", heartbeat=self.heartbeat)
+            self.amqp = broker_connect(self.broker_url, name=self.name, heartbeat=self.heartbeat)
             self._declare_exchanges()
             self.publisher = ConfirmingPublisher(self.amqp, app_id=self.service, user_id=self.user)
             log.info("relay connected to the broker and the database")
