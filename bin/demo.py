@@ -166,10 +166,13 @@ class Article:
 
     def wait(self, what: str, done: Callable[[list[dict]], bool]) -> list[dict]:
         try:
-            return wait_for(lambda: (lambda entries: entries if done(entries) else None)(self.poll()), what=what)
+            entries = wait_for(lambda: (lambda entries: entries if done(entries) else None)(self.poll()), what=what)
         except StepMissing as exc:
             seen = ", ".join(entry["type"] for entry in self.seen) or "nothing"
             raise StepMissing(f"{exc} (the timeline has: {seen}; the article is {self.status})") from None
+        # poll() reads the article before its timeline: the events that ended the wait may be newer than it.
+        self.get()
+        return entries
 
     def print_timeline(self) -> None:
         print(f"   timeline of “{self.data['title']}” (GET /api/articles/{self.id}/timeline/):", flush=True)
