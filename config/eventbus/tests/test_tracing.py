@@ -104,12 +104,28 @@ def test_without_a_receiver_handling_makes_no_span_and_what_it_emits_stays_in_th
         emitted.append(publish("article.submitted", subject=f"article/{data['article_id']}", data=data))
 
     assert message_apply(_traced_envelope(), {"article.submitted": handler}).kind == APPLIED
-    assert not [span for span in spans.get_finished_spans() if span.name == "publishing.events process"]
-    [create] = [span for span in spans.get_finished_spans() if span.name == "publishing.events create"]
-    assert format(create.parent.span_id, "016x") == PARENT_ID
+    assert spans.get_finished_spans() == ()
     envelope = _row_envelope(emitted[0].id)
-    assert _parts(envelope["traceparent"]) == (TRACE_ID, format(create.context.span_id, "016x"))
+    trace_id, parent_id = _parts(envelope["traceparent"])
+    assert trace_id == TRACE_ID
+    assert parent_id not in (PARENT_ID, "0" * 16)  # the unrecorded creation span's own id
+    assert envelope["traceparent"].endswith("-01")  # sampled as its parent: a receiver downstream records it
     assert envelope["tracestate"] == "probe=1"
+
+
+@pytest.mark.django_db
+def test_without_a_receiver_an_event_outside_any_span_still_starts_a_sampled_trace_of_its_own(spans, monkeypatch) -> None:
+    import config.eventbus.tracing as bus_tracing
+
+    monkeypatch.setattr(bus_tracing, "_spans_received", lambda: False)
+    first, second = publish_submitted(), publish_submitted()
+    assert spans.get_finished_spans() == ()
+    parents = [_row_envelope(event.id)["traceparent"] for event in (first, second)]
+    assert _parts(parents[0])[0] != _parts(parents[1])[0]
+    for traceparent in parents:
+        version, trace_id, span_id, flags = traceparent.split("-")
+        assert (version, len(trace_id), len(span_id)) == ("00", 32, 16)
+        assert int(flags, 16) & 1 and int(trace_id, 16) and int(span_id, 16)
 
 
 @pytest.mark.django_db
