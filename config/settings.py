@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",  # documents the errors every operation can answer
-    "DEFAULT_THROTTLE_CLASSES": [  # DRF's, each write one statement (config.throttling)
+    "DEFAULT_THROTTLE_CLASSES": [  # DRF's rates and keys, each request one atomic statement (config.throttling)
         "config.throttling.AnonRateThrottle",
         "config.throttling.UserRateThrottle",
     ],
@@ -190,10 +190,9 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
-# Throttle counters must be shared by every worker of a service (a per-process cache multiplies the limit
-# by the number of processes): each service's own database holds them, in a table config.eventbus's
-# migrations create. Culling drops a third of the rows past MAX_ENTRIES, so it is set far above the
-# number of clients one window sees, or filling the table would reset everyone's counters.
+# Throttle counters have a table of their own (config.throttling). The cache is still one every worker of
+# a service shares (its database; a per-process cache would hold a copy per worker), for whatever uses
+# Django's cache. Culling drops a third of the rows past MAX_ENTRIES, so it is set far above what it holds.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -1,93 +1,88 @@
-"""DRF's throttles with the same limits, counted in the same database cache, in prepared statements and a
-third as many of them.
+"""DRF's throttles with the same rates and keys, each request counted by one atomic statement in the
+service's database, which every worker shares.
 
-Django's DatabaseCache.set counts the whole table (for culling), then selects the key and updates or
-inserts it in a transaction of its own: six statements for each request a throttle lets through. Here
-the write is one upsert; every CULL_EVERY-th write of a process still goes through DatabaseCache.set,
-which counts and culls as before, so the table stays bounded by MAX_ENTRIES as it was.
+DRF keeps a history of timestamps in the cache and writes it back after reading it: two workers that
+read the same history let both requests through and the later write loses the earlier one, so a client
+with parallel connections gets past the rate; through Django's database cache it also cost up to eight
+statements a request. Here a counter is the generic cell rate algorithm (GCRA): one row per key holds
+its theoretical arrival time (`tat`), and one upsert decides and counts under the row's lock. A fresh
+key has the whole budget at once (a burst of `num_requests`, as in DRF); after that the budget comes
+back steadily (one request every `duration / num_requests` seconds) rather than all at once at the
+window's end. `wait()` is when the next request would be let through.
 """
 from __future__ import annotations
 
-import base64
-import itertools
-import pickle
-from datetime import UTC, datetime
-from typing import Any
+import hashlib
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache import cache as default_cache
-from django.core.cache.backends.db import DatabaseCache
-from django.db import DEFAULT_DB_ALIAS, connection, router
+from django.db import connection
 from rest_framework import throttling
 
 from config.prepared import prepared
 
-# How often a process's throttle write takes the slow path that culls (the table holds MAX_ENTRIES rows
-# far above the clients of one window, so a few hundred writes past it change nothing).
-CULL_EVERY = 200
-_writes = itertools.count(1)
+TABLE = "platform_throttle"
+LONGEST_KEY = 200
+
+# One statement decides and counts: the SET expressions all read the row as it was, under its lock.
+# %(now)s is the request's clock, so DRF's `timer` (and a test's) is what time means here.
+HIT = f"""
+INSERT INTO {TABLE} AS t (key, tat, allowed) VALUES (%(key)s, %(now)s + %(interval)s, true)
+ON CONFLICT (key) DO UPDATE SET
+    allowed = GREATEST(t.tat, %(now)s) - %(now)s <= %(tolerance)s,
+    tat = CASE WHEN GREATEST(t.tat, %(now)s) - %(now)s <= %(tolerance)s
+               THEN GREATEST(t.tat, %(now)s) + %(interval)s ELSE t.tat END
+RETURNING allowed, tat
+"""
+# A row whose tat has passed says what no row says (the whole budget): the consumer's housekeeper deletes
+# them (config.eventbus.housekeeping THROTTLE_PRUNE).
 
 
-def _database_cache(cache: Any) -> DatabaseCache | None:
-    """The database cache behind `cache` when it lives in the default database (where config.prepared runs)."""
-    if cache is default_cache:  # the proxy DRF's throttles hold: the backend object behind it
-        cache = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(cache, DatabaseCache) and router.db_for_write(cache.cache_model_class) == DEFAULT_DB_ALIAS:
-        return cache
-    return None
+def throttle_hit(*, key: str, limit: int, period: float, now: float) -> tuple[bool, float]:
+    """Count one request for `key` against `limit` per `period` seconds at time `now` (epoch seconds):
+    (let through, seconds until the next one would be)."""
+    if limit <= 0:  # a rate of 0/min: nothing is let through, as in DRF
+        return False, period
+    if len(key) > LONGEST_KEY:  # an address a proxy reported may be long; an index entry may not
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    interval = period / limit
+    tolerance = period - interval
+    allowed, tat = prepared(HIT, {"key": key, "now": now, "interval": interval, "tolerance": tolerance}).fetchone()
+    return allowed, max(0.0, tat - now - tolerance)
 
 
-def cache_get(cache: Any, key: str, default: Any) -> Any:
-    """cache.get(key, default), read with a prepared statement when `cache` is the database cache."""
-    database = _database_cache(cache)
-    if database is None:
-        return cache.get(key, default)
-    table = connection.ops.quote_name(database._table)
-    row = prepared(f"SELECT value, expires FROM {table} WHERE cache_key = %s",
-                   [database.make_and_validate_key(key)]).fetchone()
-    if row is None or row[1] < datetime.now(UTC):  # an expired row reads as missing, as in DatabaseCache
-        return default
-    return pickle.loads(base64.b64decode(row[0].encode()))  # noqa: S301 - our own table, written by cache_put
+def throttles_clear() -> None:
+    """Every counter back to a full budget (tests, and an operator lifting a mistaken lock-out)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE}")
 
 
-def cache_put(cache: Any, key: str, value: Any, timeout: int) -> None:
-    """cache.set(key, value, timeout), in one prepared statement when `cache` is the database cache."""
-    database = _database_cache(cache)
-    if database is None or next(_writes) % CULL_EVERY == 0:
-        cache.set(key, value, timeout)
-        return
-    expires = datetime.fromtimestamp(database.get_backend_timeout(timeout), tz=UTC).replace(microsecond=0)
-    # Encoded as DatabaseCache encodes it, so its get reads what this wrote.
-    encoded = base64.b64encode(pickle.dumps(value, database.pickle_protocol)).decode("latin1")
-    table = connection.ops.quote_name(database._table)
-    prepared(f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "
-             "ON CONFLICT (cache_key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires",
-             [database.make_and_validate_key(key), encoded, expires])
+class Counted(throttling.SimpleRateThrottle):
+    """A SimpleRateThrottle's rate and key, counted by throttle_hit instead of a cached history. Put after
+    DRF's own subclass (`class X(throttling.ScopedRateThrottle, Counted)`), whose allow_request may set the
+    rate first and then come here."""
+
+    _wait = None
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        allowed, wait = throttle_hit(key=self.key, limit=self.num_requests, period=self.duration, now=self.timer())
+        self._wait = None if allowed else wait
+        return allowed
+
+    def wait(self) -> float | None:
+        return self._wait
 
 
-class PreparedCache:
-    """The default cache as DRF's throttles use it (get and set), each in one prepared statement."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return cache_get(default_cache, key, default)
-
-    def set(self, key: str, value: Any, timeout: int) -> None:
-        cache_put(default_cache, key, value, timeout)
-
-
-class OneStatementWrites:
-    """For a SimpleRateThrottle: DRF's check, its history read and written through cache_get and cache_put."""
-
-    cache = PreparedCache()
-
-
-class AnonRateThrottle(OneStatementWrites, throttling.AnonRateThrottle):
+class AnonRateThrottle(throttling.AnonRateThrottle, Counted):
     pass
 
 
-class UserRateThrottle(OneStatementWrites, throttling.UserRateThrottle):
+class UserRateThrottle(throttling.UserRateThrottle, Counted):
     pass
 
 
-class ScopedRateThrottle(OneStatementWrites, throttling.ScopedRateThrottle):
+class ScopedRateThrottle(throttling.ScopedRateThrottle, Counted):
     pass

@@ -35,7 +35,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
@@ -44,6 +43,7 @@ from config.eventbus.envelope import Event, utc_now_iso  # noqa: E402
 from config.eventbus.inbox import message_apply  # noqa: E402
 from config.eventbus.models import OutboxMessage  # noqa: E402
 from config.testing import statements_counted  # noqa: E402
+from config.throttling import throttles_clear  # noqa: E402
 from config.tracing import tracing_setup  # noqa: E402
 from publishing.handlers import EVENT_HANDLERS  # noqa: E402
 from publishing.services import author_create  # noqa: E402
@@ -121,7 +121,7 @@ def main() -> None:
     # One connection (one backend to read the CPU of) for the whole run, where the web renews it each minute.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = None
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    cache.clear()
+    throttles_clear()
     run = uuid.uuid4().hex[:6]
     clients = []
     for number in range(-(-(options.warmup + options.articles) // PER_AUTHOR)):

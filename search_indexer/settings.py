@@ -31,7 +31,7 @@ SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Search indexer API", "
 # (when it does not announce a count) once no snapshot arrived for this long; `manage.py reindex --finish` forces it.
 SEARCH_REBUILD_QUIET_SECONDS = env.int("SEARCH_REBUILD_QUIET_SECONDS", default=60)
 SEARCH_PAGE_SIZE = 10
-# The readers' page is throttled like the API (per client address, in the shared cache), on its own budget.
+# The readers' page is throttled like the API (per client address, counted in its database), on its own budget.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {

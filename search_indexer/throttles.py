@@ -1,11 +1,12 @@
-"""The search page's throttle: DRF's limiter (same counters, cache and client address) on a plain Django view."""
+"""The search page's throttle: the API's limiter (same counters and client address) on a plain Django view."""
 from __future__ import annotations
 
 from django.http import HttpRequest
-from rest_framework.throttling import SimpleRateThrottle
+
+from config.throttling import Counted
 
 
-class SearchPageThrottle(SimpleRateThrottle):
+class SearchPageThrottle(Counted):
     """Per client address, signed in or not: a session must not buy unlimited full-text searches."""
 
     scope = "search_page"

@@ -38,7 +38,7 @@ from config.eventbus.broker import (
 )
 from config.eventbus.connections import django_connection_renew_if_aged
 from config.eventbus.envelope import Event
-from config.eventbus.housekeeping import ATTEMPTS_PRUNE, INBOX_PRUNE, Housekeeper, Sweep
+from config.eventbus.housekeeping import ATTEMPTS_PRUNE, INBOX_PRUNE, THROTTLE_PRUNE, Housekeeper, Sweep
 from config.eventbus.inbox import (
     APPLIED,
     DUPLICATE,
@@ -101,7 +101,8 @@ class Consumer:
         self.housekeeper = Housekeeper(dsn=dsn, stopper=stopper, interval=housekeeping_seconds,
                                        name=f"{topology.service} inbox clean-up", sweeps=[
             Sweep("applied inbox rows", INBOX_PRUNE, (inbox_retention_days,)),
-            Sweep("delivery attempts", ATTEMPTS_PRUNE)])
+            Sweep("delivery attempts", ATTEMPTS_PRUNE),
+            Sweep("expired throttle counters", THROTTLE_PRUNE)])
         self.connection: amqp.Connection | None = None
         self.out: amqp.Channel | None = None
         self.buffer: collections.deque[amqp.Message] = collections.deque()

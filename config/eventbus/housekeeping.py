@@ -38,6 +38,11 @@ ATTEMPTS_PRUNE = """
 DELETE FROM eventbus_deliveryattempt WHERE message_key IN (
     SELECT message_key FROM eventbus_deliveryattempt WHERE last_started_at < now() - interval '7 days' LIMIT %s)
 """
+# A throttle counter whose theoretical arrival time has passed says what no row says (config.throttling).
+THROTTLE_PRUNE = """
+DELETE FROM platform_throttle WHERE key IN (
+    SELECT key FROM platform_throttle WHERE tat < extract(epoch FROM now()) LIMIT %s)
+"""
 OUTBOX_PRUNE = """
 DELETE FROM eventbus_outboxmessage WHERE id IN (
     SELECT id FROM eventbus_outboxmessage WHERE sent_at < now() - %s * interval '1 second' LIMIT %s)

@@ -4,11 +4,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from config.eventbus.inbox import Outcome, message_apply
+from config.throttling import throttles_clear
 from publishing.handlers import EVENT_HANDLERS
 from publishing.tests.factories import ArticleFactory, AuthorFactory, UserFactory
 
@@ -20,10 +20,10 @@ def _fast_passwords(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles(request):
-    # Throttle counters live in the database cache: without this, tests would share one budget.
+    # Throttle counters live in the database (config.throttling): without this, tests would share one budget.
     # A test without the database has no counters (and may not touch the table).
     if request.node.get_closest_marker("django_db"):
-        cache.clear()
+        throttles_clear()
 
 
 @pytest.fixture

@@ -3,21 +3,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from config.eventbus.inbox import Outcome, message_apply
 from config.eventbus.models import OutboxMessage
+from config.throttling import throttles_clear
 from search_indexer.handlers import EVENT_HANDLERS
 from search_indexer.tests.factories import ArticleDataFactory, message, unpublished_data
 
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle(request: pytest.FixtureRequest) -> None:
-    # Anonymous throttling counts in the database cache, which a committing test leaves behind;
+    # Anonymous throttling counts in the database (config.throttling), which a committing test leaves behind;
     # a test without the database has no counters (and may not touch the table).
     if request.node.get_closest_marker("django_db"):
-        cache.clear()
+        throttles_clear()
 
 
 @pytest.fixture
