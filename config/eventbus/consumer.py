@@ -99,7 +99,8 @@ class Consumer:
         self.stopper = stopper
         self.user = broker_user_of(broker_url)
         self.housekeeper = Housekeeper(dsn=dsn, stopper=stopper, interval=housekeeping_seconds,
-                                       name=f"{topology.service} inbox clean-up", sweeps=[
+                                       name=f"{topology.service} clean-up",
+                                       application_name=f"{topology.service}.consumer.housekeeping", sweeps=[
             Sweep("applied inbox rows", INBOX_PRUNE, (inbox_retention_days,)),
             Sweep("delivery attempts", ATTEMPTS_PRUNE),
             Sweep("expired throttle counters", THROTTLE_PRUNE)])

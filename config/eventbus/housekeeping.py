@@ -64,8 +64,9 @@ def sweep_once(conn: psycopg.Connection, sweeps: list[Sweep], *, batch: int = BA
 
 class Housekeeper:
     def __init__(self, *, dsn: str, sweeps: list[Sweep], stopper: Stopper, interval: float = 10.0,
-                 name: str = "housekeeping") -> None:
+                 name: str = "housekeeping", application_name: str = "housekeeping") -> None:
         self.dsn, self.sweeps, self.stopper, self.interval, self.name = dsn, sweeps, stopper, interval, name
+        self.application_name = application_name  # what pg_stat_activity shows for its connection
         self.max_age = database_max_age()  # config/eventbus/connections.py
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -81,7 +82,7 @@ class Housekeeper:
                 if conn is not None and aged(opened_at, max_age=self.max_age):
                     conn.close()
                 if conn is None or conn.closed:
-                    conn = psycopg.connect(self.dsn, autocommit=True)
+                    conn = psycopg.connect(self.dsn, autocommit=True, application_name=self.application_name)
                     opened_at = time.monotonic()
                 deleted = sweep_once(conn, self.sweeps)
                 if any(deleted.values()):

@@ -163,7 +163,8 @@ class Relay:
             raise WrongIdentity(f"the relay of {service} connects as {self.user!r}; consumers only trust "
                                 f"{service}'s events from broker user {broker_user(service)!r} (see <SERVICE>_BROKER_URL)")
         self.housekeeper = Housekeeper(dsn=dsn, stopper=stopper, interval=housekeeping_seconds,
-                                       name=f"{service} outbox clean-up", sweeps=[
+                                       name=f"{service} outbox clean-up",
+                                       application_name=f"{service}.relay.housekeeping", sweeps=[
             Sweep("sent outbox rows", OUTBOX_PRUNE, (retention_seconds,))])
 
     def run_forever(self) -> None:

@@ -51,6 +51,18 @@ def test_the_consumer_keeps_its_connection_within_conn_max_age(start, channel, p
     assert _backends("publishing.consumer") == before
 
 
+def test_the_housekeepers_connections_are_named_for_their_command(start, channel, process_env) -> None:
+    process_env["EVENTBUS_HOUSEKEEPING_SECONDS"] = "0.2"
+    start("consume")
+    start("relay")
+    wait_for(lambda: _backends("publishing.consumer.housekeeping"), what="the consumer's housekeeper")
+    wait_for(lambda: _backends("publishing.relay.housekeeping"), what="the relay's housekeeper")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND application_name = '' AND pid <> pg_backend_pid()")
+        assert cursor.fetchone() == (0,)  # no connection of theirs is left unnamed
+
+
 def test_the_relay_renews_its_window_connections_past_conn_max_age(start, tap, process_env) -> None:
     process_env["CONN_MAX_AGE"] = "1"
     start("relay")
