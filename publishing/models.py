@@ -86,7 +86,8 @@ WITH_AUTHOR = ("author", "author__user")
 class Revision(models.Model):
     """What was submitted, frozen: later edits to the article never change it."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    # No index of its own: publishing_revision_unique (article, number) serves lookups by article.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions", db_index=False)
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=300)
     summary = models.TextField(blank=True)
@@ -117,7 +118,8 @@ class Revision(models.Model):
 class TimelineEntry(models.Model):
     """One event about an article, ours or another service's: the choreography seen in one place."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="timeline")
+    # No index of its own: publishing_timeline_time (article, time) serves lookups by article.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="timeline", db_index=False)
     event_id = models.UUIDField(unique=True)
     time = models.DateTimeField(help_text="When the event happened, by its producer's clock.")
     recorded_at = models.DateTimeField(auto_now_add=True)

@@ -17,7 +17,7 @@ class CaseStatus(models.TextChoices):
 
 class Case(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    article_id = models.UUIDField(db_index=True)
+    article_id = models.UUIDField()  # looked up through moderation_case_unique (article_id, revision)
     revision = models.PositiveIntegerField()
     title = models.CharField(max_length=300)
     summary = models.TextField(blank=True)
