@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from notifications.mail import message_send
 from notifications.models import Delivery
 from notifications.webhook_targets import TargetRefused, webhook_target
 from notifications.webhooks import SIGNATURE_HEADER, signature_header
@@ -40,7 +41,7 @@ def email_send(*, delivery: Delivery, address: str) -> None:
         subject, text, to=[address], headers={"X-Notification-Id": str(delivery.id)}
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    message_send(message)
 
 
 def webhook_body(*, delivery: Delivery) -> bytes:

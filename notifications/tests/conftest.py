@@ -23,6 +23,7 @@ from config.celery import app as celery_app
 from config.eventbus.envelope import Event
 from config.eventbus.inbox import Outcome, message_apply
 from notifications.handlers import EVENT_HANDLERS
+from notifications.mail import session_close
 from notifications.webhooks import SIGNATURE_HEADER, signature_verify
 
 
@@ -35,9 +36,11 @@ def _free_port() -> int:
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.sessions: list[Any] = []  # per message, the client's address of the SMTP session it came on
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        self.sessions.append(session.peer)
         return "250 OK"
 
 
@@ -51,7 +54,16 @@ def smtp(settings: Any) -> Iterator[_Inbox]:
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_USE_TLS = False
+
+    def restart() -> None:  # as a server restart or its idle timeout does: every session it had is gone
+        nonlocal controller
+        controller.stop()
+        controller = Controller(inbox, hostname="127.0.0.1", port=controller.port)
+        controller.start()
+
+    inbox.restart = restart
     yield inbox
+    session_close()  # the process's kept session was to this server
     controller.stop()
 
 
