@@ -160,6 +160,9 @@ def main() -> None:
         raise SystemExit(f"refusing to run: vhost and database must be bench ones, got {targets}")
     vhost_ensure(broker_url)
     database_ensure(settings.DATABASES["default"])
+    # One backend for the whole run: its CPU is read from /proc by pid, and a connection the consumer
+    # renewed past CONN_MAX_AGE mid-phase would read as another process's (a negative figure, once).
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = None
     django.setup()
     from django.core.management import call_command
     from django.db import connection
