@@ -185,6 +185,15 @@ def flow_continuing(fields: Mapping[str, str] | None, *, name: str) -> Iterator[
     if not flow.is_valid or flow.trace_id == current.trace_id:
         yield
         return
+    if _sdk_provider() is not None and not _spans_received():
+        # Nobody would see the span: the flow's context itself is made current, so what is published here
+        # joins its trace (message_creating) and nothing is recorded.
+        token = otel_context.attach(trace_context_of(fields))
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
+        return
     links = [trace.Link(current)] if current.is_valid else []
     with _tracer.start_as_current_span(name, context=trace_context_of(fields), links=links):
         yield

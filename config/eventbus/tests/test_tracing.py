@@ -129,6 +129,24 @@ def test_without_a_receiver_an_event_outside_any_span_still_starts_a_sampled_tra
 
 
 @pytest.mark.django_db
+def test_without_a_receiver_work_continuing_a_flow_publishes_in_its_trace_and_records_nothing(spans, monkeypatch) -> None:
+    """A moderator's decision in a request of its own: what it publishes stays in the submission's trace."""
+    import config.eventbus.tracing as bus_tracing
+
+    monkeypatch.setattr(bus_tracing, "_spans_received", lambda: False)
+    with tracer.start_as_current_span("request") as request:
+        with bus_tracing.flow_continuing({"traceparent": TRACEPARENT, "tracestate": "probe=1"}, name="continued"):
+            event = publish_submitted()
+        assert trace.get_current_span() is request  # the request's context is current again after it
+    names = {span.name for span in spans.get_finished_spans()}  # the request and its queries (psycopg's)
+    assert "request" in names and not names & {"continued", "publishing.events create"}
+    envelope = _row_envelope(event.id)
+    trace_id, parent_id = _parts(envelope["traceparent"])
+    assert trace_id == TRACE_ID and parent_id != PARENT_ID
+    assert envelope["tracestate"] == "probe=1"
+
+
+@pytest.mark.django_db
 def test_a_failed_handling_is_an_error_span_in_the_trace(spans) -> None:
     def handler(event: Event) -> None:
         raise RuntimeError("broken")
