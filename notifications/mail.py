@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.utils.module_loading import import_string
 
 IDLE_PROBE_SECONDS = 10.0  # RFC 5321 asks servers to wait 5 minutes; some wait far less
 _session: tuple[tuple, SmtpBackend] | None = None
@@ -46,9 +47,9 @@ def _kept_session() -> SmtpBackend | None:
         if time.monotonic() - _last_used < IDLE_PROBE_SECONDS or _alive(backend):
             return backend
     session_close()
+    if not issubclass(import_string(settings.EMAIL_BACKEND), SmtpBackend):
+        return None  # decided from the setting: no backend is made here that message.send() would make again
     connection: Any = get_connection()
-    if not isinstance(connection, SmtpBackend):
-        return None
     connection.open()
     _session = (config, connection)
     return connection

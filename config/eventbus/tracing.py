@@ -71,7 +71,7 @@ def message_creating(*, event_type: str, cause: Event | None) -> Iterator[dict[s
     """
     parent = None if trace.get_current_span().get_span_context().is_valid else trace_context_of(cause)
     destination = _destination(event_type)
-    if (provider := _sdk_provider()) is not None and not _spans_received():
+    if (provider := _unreceived_sdk_provider()) is not None:
         span = _unrecorded_span(provider, name=f"{destination} create", context=parent)
         with trace.use_span(span, end_on_exit=False):
             yield _inject(span)
@@ -84,9 +84,10 @@ def message_creating(*, event_type: str, cause: Event | None) -> Iterator[dict[s
         yield _inject(span)
 
 
-def _sdk_provider() -> TracerProvider | None:
+def _unreceived_sdk_provider() -> TracerProvider | None:
+    """The SDK's provider while no span processor receives its spans (then spans need only their ids)."""
     provider = trace.get_tracer_provider()
-    return provider if isinstance(provider, TracerProvider) else None
+    return provider if isinstance(provider, TracerProvider) and not _spans_received() else None
 
 
 def _unrecorded_span(provider: TracerProvider, *, name: str, context: otel_context.Context | None) -> Span:
@@ -185,7 +186,7 @@ def flow_continuing(fields: Mapping[str, str] | None, *, name: str) -> Iterator[
     if not flow.is_valid or flow.trace_id == current.trace_id:
         yield
         return
-    if _sdk_provider() is not None and not _spans_received():
+    if _unreceived_sdk_provider() is not None:
         # Nobody would see the span: the flow's context itself is made current, so what is published here
         # joins its trace (message_creating) and nothing is recorded.
         token = otel_context.attach(trace_context_of(fields))
