@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_datetime
 
 from config.eventbus.envelope import Event
 from config.eventbus.ordering import revision_advance
+from notifications.models import ArticleRecord
 from notifications.services import article_remember, author_notify, contact_upsert, moderators_notify
 
 
@@ -22,11 +23,15 @@ def on_author_changed(event: Event) -> None:
     )
 
 
-def on_article_submitted(event: Event) -> None:
-    # Only to learn who wrote the article: moderation's verdicts name the article, not its author.
+def _verdict_remembered(event: Event) -> ArticleRecord | None:
+    """The article as a verdict names it (its author and title); None for a verdict without them (an older
+    moderation's), whose article is then looked up as article.published or an older release left it."""
     data = event.data
-    article_remember(article_id=data["article_id"], author_id=data["author"]["id"], title=data["title"],
-                     revision=data["revision"])
+    author = data.get("author")
+    if not author or not data.get("title"):
+        return None
+    return article_remember(article_id=data["article_id"], author_id=author["id"], title=data["title"],
+                            revision=data["revision"])
 
 
 def _is_current(event: Event) -> bool:
@@ -56,12 +61,12 @@ def on_article_published(event: Event) -> None:
 
 def on_moderation_rejected(event: Event) -> None:
     if _is_current(event):
-        author_notify(event=event, article_id=event.data["article_id"])
+        author_notify(event=event, article_id=event.data["article_id"], record=_verdict_remembered(event))
 
 
 def on_moderation_review_requested(event: Event) -> None:
     if _is_current(event):
-        moderators_notify(event=event, article_id=event.data["article_id"])
+        moderators_notify(event=event, article_id=event.data["article_id"], record=_verdict_remembered(event))
 
 
 def on_moderation_takedown(event: Event) -> None:
@@ -73,7 +78,6 @@ def on_moderation_takedown(event: Event) -> None:
 EVENT_HANDLERS: dict[str, Callable[[Event], None]] = {
     "author.registered": on_author_changed,
     "author.updated": on_author_changed,
-    "article.submitted": on_article_submitted,
     "article.published": on_article_published,
     "moderation.rejected": on_moderation_rejected,
     "moderation.review_requested": on_moderation_review_requested,

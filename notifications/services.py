@@ -88,7 +88,8 @@ RETURNING article_id, author_id, title, revision, url, updated_at
 
 
 def article_remember(*, article_id: str, author_id: str, title: str, revision: int, url: str = "") -> ArticleRecord:
-    """Remember who wrote an article (moderation's events do not say); an older revision changes nothing."""
+    """Remember who wrote an article and its title (for the takedowns, which do not say); an older revision
+    changes nothing."""
     with connection.cursor() as cursor:
         cursor.execute(_ARTICLE_UPSERT, [article_id, author_id, title, revision, url])
         row = cursor.fetchone()
@@ -138,10 +139,13 @@ def author_notify(*, event: Event, article_id: str, record: ArticleRecord | None
 
 
 @transaction.atomic(savepoint=False)
-def moderators_notify(*, event: Event, article_id: str) -> list[Delivery]:
-    """Tell every active moderator, and the event's webhooks, that an item waits for review."""
+def moderators_notify(*, event: Event, article_id: str, record: ArticleRecord | None = None) -> list[Delivery]:
+    """Tell every active moderator, and the event's webhooks, that an item waits for review.
+
+    `record`: the article as the caller has just remembered it, or None to look it up.
+    """
     recipients = [Recipient(key=f"moderator:{m.pk}", address=m.email, name=m.name) for m in moderators_active()]
-    return deliveries_create(event=event, article_id=article_id, recipients=recipients)
+    return deliveries_create(event=event, article_id=article_id, recipients=recipients, record=record)
 
 
 def deliveries_create(*, event: Event, article_id: str | None, recipients: list[Recipient],

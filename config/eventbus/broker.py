@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlparse
 
 import amqp
 
-from config.eventbus.contracts import exchange_of
+from config.eventbus.contracts import event_types, exchange_of
 from config.eventbus.senders import forwarded_properties
 
 
@@ -116,6 +116,13 @@ class Topology:
     def bindings(self) -> list[tuple[str, str]]:
         return sorted((exchange_of(event_type), event_type) for event_type in self.consumes)
 
+    def retired_bindings(self) -> list[tuple[str, str]]:
+        """The catalog's other types on the exchanges the service binds to: an older release may have
+        bound them, and what arrives for a type without a handler is dead-lettered, so they are unbound."""
+        exchanges = {exchange for exchange, _ in self.bindings()}
+        return sorted((exchange_of(event_type), event_type) for event_type in event_types()
+                      if event_type not in self.consumes and exchange_of(event_type) in exchanges)
+
     def own_queues(self) -> list[tuple[str, dict[str, object]]]:
         """Every queue of the service with the arguments it is declared with."""
         back_to_queue = {"x-dead-letter-exchange": self.retry_exchange, "x-dead-letter-routing-key": self.queue,
@@ -174,6 +181,8 @@ def topology_declare(channel: amqp.Channel, topology: Topology) -> None:
         raise TopologyMismatch(f"{exc}: run `manage.py topology` to move {topology.service} to the new layout") from exc
     for exchange, routing_key in topology.bindings():
         channel.queue_bind(topology.queue, exchange, routing_key)
+    for exchange, routing_key in topology.retired_bindings():  # unbinding what is not bound is no error
+        channel.queue_unbind(topology.queue, exchange, routing_key)
 
 
 def topology_migrate(connection: amqp.Connection, topology: Topology, *, log=print) -> None:

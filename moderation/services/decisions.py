@@ -1,6 +1,7 @@
 """One decision on a case: status, audit entry and event, in the caller's transaction."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,20 @@ def iso(moment) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _author_named(author: Any) -> dict[str, Any] | None:
+    """The submission's author as the contract names one (three fields); None for a case whose JSON was edited
+    out of that shape, which would otherwise fail the whole event's contract check at every consumer."""
+    if not isinstance(author, dict):
+        return None
+    named = {key: author.get(key) for key in ("id", "username", "display_name")}
+    if not all(isinstance(value, str) for value in named.values()) or not named["username"]:
+        return None
+    return named if UUID.fullmatch(named["id"]) else None
+
+
 # What a decision changes: a case's text, findings and sketch are written once, when it is opened.
 DECISION_FIELDS = ["status", "claimed_by", "claim_expires_at", "queued_at", "decided_at"]
 
@@ -91,6 +106,11 @@ def decision_log(*, case: Case, status: str, actor: Actor, reasons: list[dict], 
             data["queued_at"] = iso(at)
         else:
             data |= {"decided_by": actor.to_dict(), "decided_at": iso(at)}
+        if status != CaseStatus.APPROVED:
+            # Whom to tell and about what: notifications then needs no article.submitted of its own.
+            data["title"] = case.title
+            if named := _author_named(case.author):
+                data["author"] = named
         if note:
             data["note"] = note
         with flow_continuing(case.trace_context, name="moderation decide"):

@@ -13,7 +13,7 @@ from config.eventbus.contracts import envelope_validate
 from config.eventbus.inbox import APPLIED, DUPLICATE
 from config.eventbus.models import OutboxMessage
 from moderation.models import AuditEntry, Case, CaseStatus, LiveArticle, Rule
-from moderation.services import case_approve, takedown_request
+from moderation.services import case_approve, case_reject, takedown_request
 from moderation.tests.factories import CLEAN_BODY, CaseFactory, author, published, submitted, unpublished
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,28 @@ def test_borderline_or_new_goes_to_a_human(apply, emitted, trusted, why: str) ->
     assert kind == "moderation.review_requested"
     assert {"new author": "new_author", "borderline": "shouting"}[why] in [r["code"] for r in data["reasons"]]
     assert Case.objects.get(article_id=article_id).status == CaseStatus.QUEUED
+
+
+@pytest.mark.parametrize(("body", "verdict"), [(CLEAN_BODY + " Get v1agra here.", "moderation.rejected"),
+                                               (CLEAN_BODY, "moderation.review_requested")])
+def test_a_verdict_someone_is_told_of_names_the_title_and_author(apply, emitted, body: str, verdict: str) -> None:
+    # notifications learns whom to tell from the verdict itself, not from a copy of every submission.
+    by = author(email="not-for-the-verdict@example.com")
+    apply(submitted(by=by, title="Composting in small flats", body=body))
+    [(kind, data)] = emitted()
+    assert kind == verdict
+    assert data["title"] == "Composting in small flats"
+    assert data["author"] == {"id": by["id"], "username": "ada", "display_name": "Ada"}
+    envelope_validate(json.loads(OutboxMessage.objects.get().body))
+
+
+def test_a_case_whose_author_was_edited_out_of_shape_still_emits_a_valid_verdict(queued, moderator) -> None:
+    queued.author = {"id": "not-a-uuid", "username": "ada", "display_name": "Ada"}
+    queued.save(update_fields=["author"])
+    case_reject(case_id=queued.pk, user=moderator, reasons=["spam"])
+    row = OutboxMessage.objects.get()
+    envelope_validate(json.loads(row.body))
+    assert "author" not in json.loads(row.body)["data"]
 
 
 def test_emitted_events_are_valid_envelopes(apply, trusted) -> None:

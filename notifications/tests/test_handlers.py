@@ -8,7 +8,7 @@ import pytest
 
 from config.eventbus.inbox import APPLIED, DUPLICATE, FAILED
 from config.eventbus.models import InboxMessage, OutboxMessage
-from notifications.models import AuthorContact, Delivery, DeliveryStatus
+from notifications.models import ArticleRecord, AuthorContact, Delivery, DeliveryStatus
 from notifications.tests.conftest import event_raw
 from notifications.tests.factories import (
     ArticleRecordFactory,
@@ -78,13 +78,42 @@ def test_rejected_gives_the_author_reasons_and_what_to_do_next(apply, smtp) -> N
     assert f"https://news.example.com/api/articles/{article.article_id}/submit/" in text
 
 
-def test_the_author_of_a_rejection_is_learnt_from_the_submission(apply, smtp) -> None:
+def _named(author) -> dict:
+    return {"id": str(author.author_id), "username": author.username, "display_name": author.display_name}
+
+
+def test_a_rejection_names_its_author_and_title_so_nothing_before_it_is_needed(apply, smtp) -> None:
     author = AuthorContactFactory()
-    data = published_data(author=author)
-    submitted = {key: data[key] for key in ("article_id", "revision", "title", "summary", "body", "tags", "author")}
-    apply(event_raw("article.submitted", submitted | {"submitted_at": data["published_at"]}))
-    apply(event_raw("moderation.rejected", rejected_data(article_id=data["article_id"]), source="moderation"))
-    assert [m["To"] for m in smtp.messages] == [author.email]
+    article_id = str(uuid.uuid4())
+    verdict = rejected_data(article_id=article_id) | {"title": "Ten links too many", "author": _named(author)}
+    apply(event_raw("moderation.rejected", verdict, source="moderation"))
+
+    [message] = smtp.messages
+    assert message["To"] == author.email
+    assert "Ten links too many" in _text_and_html(message)[0]
+    record = ArticleRecord.objects.get(article_id=article_id)
+    assert (str(record.author_id), record.title, record.revision) == (str(author.author_id), "Ten links too many", 1)
+
+
+def test_a_review_request_names_its_title_for_the_moderators(apply, smtp) -> None:
+    ModeratorRecipientFactory(email="sam@example.com")
+    author = AuthorContactFactory()
+    verdict = review_requested_data(article_id=str(uuid.uuid4())) | {"title": "Borderline", "author": _named(author)}
+    apply(event_raw("moderation.review_requested", verdict, source="moderation"))
+
+    [message] = smtp.messages
+    assert message["To"] == "sam@example.com" and "Borderline" in _text_and_html(message)[0]
+
+
+def test_a_verdict_of_an_older_revision_leaves_the_newer_title_alone(apply, smtp) -> None:
+    author = AuthorContactFactory()
+    article = ArticleRecordFactory(author_id=author.author_id, title="The second draft", revision=2)
+    verdict = rejected_data(article_id=str(article.article_id), revision=1) | {"title": "The first draft",
+                                                                                 "author": _named(author)}
+    apply(event_raw("moderation.rejected", verdict, source="moderation"))
+
+    article.refresh_from_db()
+    assert (article.title, article.revision) == ("The second draft", 2)
 
 
 def test_review_requested_tells_active_moderators(apply, smtp) -> None:
