@@ -1,8 +1,8 @@
 """CPU and SQL per event of notifications' handlers and of the author's delivery (not a test).
 
-Registers 20 authors, then applies N article.submitted and N article.published events as publishing sends
-them, with `config.eventbus.inbox.message_apply` (contract checks, inbox row and the handler in one
-transaction each; tracing set up as `manage.py consume` does), and prints per event type the CPU
+Registers 20 authors, then applies N article.published events as publishing sends them, with
+`config.eventbus.inbox.message_apply` (contract checks, inbox row and the handler in one transaction
+each; tracing set up as `manage.py consume` does), and prints the CPU
 milliseconds (time.process_time) and SQL statements per event in the consumer. With --worker it also starts
 a Celery worker as the Procfile does and prints the CPU it spent per delivery (from /proc), so the whole
 cost of an author's notification is counted, the Celery hop included. Run it in its own database:
@@ -62,19 +62,15 @@ def author_registered(index: int) -> tuple[dict, bytes]:
     return author, envelope("author.registered", author, f"author/{author['author_id']}")
 
 
-def article_events(author: dict) -> tuple[bytes, bytes]:
+def article_published(author: dict) -> bytes:
     article_id = str(uuid.uuid4())
-    content = {"article_id": article_id, "revision": 1, "title": f"Bench article {article_id[:8]}",
-               "summary": "A summary of twelve words or so, as the end-to-end bench writes.",
-               "body": "Plain prose. " * 60, "tags": ["bench"],
-               "author": {"id": author["author_id"], "username": author["username"],
-                          "display_name": author["display_name"]}}
     slug = article_id[:8]
-    return (envelope("article.submitted", {**content, "submitted_at": _now()}, f"article/{article_id}"),
-            envelope("article.published", {**content, "slug": slug, "url": f"/articles/{slug}/",
-                                           "published_at": _now()}, f"article/{article_id}"))
-
-
+    return envelope("article.published", {
+        "article_id": article_id, "revision": 1, "title": f"Bench article {article_id[:8]}",
+        "summary": "A summary of twelve words or so, as the end-to-end bench writes.",
+        "body": "Plain prose. " * 60, "tags": ["bench"],
+        "author": {"id": author["author_id"], "username": author["username"], "display_name": author["display_name"]},
+        "slug": slug, "url": f"/articles/{slug}/", "published_at": _now()}, f"article/{article_id}")
 
 
 def apply_all(raws: list[bytes]) -> tuple[list[float], list[int]]:
@@ -144,16 +140,14 @@ def main() -> None:
     worker = worker_start() if options.worker else None
     authors, registrations = zip(*map(author_registered, range(options.authors)), strict=True)
     apply_all(list(registrations))
-    articles = [article_events(authors[i % len(authors)]) for i in range(options.warmup + options.events)]
+    raws = [article_published(authors[i % len(authors)]) for i in range(options.warmup + options.events)]
     started = timezone.now()
-    for index, label in ((0, "article.submitted"), (1, "article.published")):
-        raws = [pair[index] for pair in articles]
-        apply_all(raws[:options.warmup])
-        mark = timezone.now()
-        if worker is not None and index == 1:  # the warm-up's deliveries are done before counting
-            deliveries_settled(list(Delivery.objects.filter(created_at__gte=started).values_list("pk", flat=True)))
-            worker_cpu = _tree_cpu_seconds(worker.pid)
-        report(label, *apply_all(raws[options.warmup:]))
+    apply_all(raws[:options.warmup])
+    mark = timezone.now()
+    if worker is not None:  # the warm-up's deliveries are done before counting
+        deliveries_settled(list(Delivery.objects.filter(created_at__gte=started).values_list("pk", flat=True)))
+        worker_cpu = _tree_cpu_seconds(worker.pid)
+    report("article.published", *apply_all(raws[options.warmup:]))
     measured = [str(pk) for pk in Delivery.objects.filter(created_at__gte=mark).values_list("pk", flat=True)]
     if worker is not None:
         left = deliveries_settled(measured)
