@@ -56,6 +56,17 @@ def _validator(name: str) -> jsonschema_rs.Draft202012Validator:
 
 
 @cache
+def _definition_validator(name: str) -> jsonschema_rs.Draft202012Validator:
+    base = _documents()["defs"]["$id"]
+    return jsonschema_rs.Draft202012Validator(_inline({"$ref": f"{base}#/$defs/{name}"}, base), validate_formats=True)
+
+
+def definition_valid(name: str, instance: Any) -> bool:
+    """Whether `instance` is a valid `urn:contract:defs#/$defs/<name>` (an author, a reason, ...)."""
+    return _definition_validator(name).is_valid(instance)
+
+
+@cache
 def event_types() -> tuple[str, ...]:
     return tuple(sorted(name for name, doc in _documents().items() if "x-producer" in doc))
 

@@ -1,7 +1,6 @@
 """One decision on a case: status, audit entry and event, in the caller's transaction."""
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from config.eventbus.contracts import definition_valid
 from config.eventbus.outbox import publish
 from config.eventbus.tracing import flow_continuing
 from config.prepared import models_insert
@@ -49,18 +49,13 @@ def iso(moment) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 def _author_named(author: Any) -> dict[str, Any] | None:
     """The submission's author as the contract names one (three fields); None for a case whose JSON was edited
-    out of that shape, which would otherwise fail the whole event's contract check at every consumer."""
+    out of that shape, which would otherwise fail the verdict's contract check in `publish` and so the decision."""
     if not isinstance(author, dict):
         return None
     named = {key: author.get(key) for key in ("id", "username", "display_name")}
-    if not all(isinstance(value, str) for value in named.values()) or not named["username"]:
-        return None
-    return named if UUID.fullmatch(named["id"]) else None
+    return named if definition_valid("author", named) else None
 
 
 # What a decision changes: a case's text, findings and sketch are written once, when it is opened.
